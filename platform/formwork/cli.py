@@ -1,0 +1,139 @@
+"""The ``formwork`` command: serve, database upgrades, users and workspaces.
+
+Installed as a console script; the same commands are on ``flask --app wsgi``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from formwork import db, migrate
+from formwork.models import Membership, Role, User, Workspace
+from formwork.services import accounts, workspaces
+from formwork.services.errors import PlatformError
+
+DEMO_EMAIL = "demo@example.com"
+DEMO_PASSWORD = "formwork-demo"  # noqa: S105 - documented demo credentials, refused in production
+DEMO_WORKSPACE = "Demo Company"
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(serve)
+    app.cli.add_command(db_group)
+    app.cli.add_command(create_user)
+    app.cli.add_command(create_workspace)
+
+
+def _create_app() -> Flask:
+    from formwork import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
+             add_version_option=False, load_dotenv=False)
+def main() -> None:
+    """Formwork: zero-code forms, workflows and customer tiering."""
+
+
+def _is_embedded(app: Flask) -> bool:
+    return str(app.config["DATABASE_URL"]).startswith("sqlite")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--demo", is_flag=True, help="Create the demo workspace and user (idempotent).")
+@with_appcontext
+def serve(host: str, port: int, threads: int, demo: bool) -> None:
+    """Run Formwork with the production WSGI server (waitress)."""
+    import waitress
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if _is_embedded(app):
+        migrate.upgrade(app)
+    elif migrate.pending_revisions(app):
+        raise click.ClickException("the database needs migrations: run `formwork db upgrade`")
+    if demo:
+        if app.config["ENV"] == "production":
+            raise click.ClickException("--demo is refused in production (known password)")
+        _ensure_demo(app)
+        click.echo(f"Demo: log in at http://{host}:{port}/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    click.echo(f"Formwork listening on http://{host}:{port}/  (Ctrl+C to stop)")
+    logging.getLogger("waitress").setLevel(logging.WARNING)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="Formwork")
+
+
+def _ensure_demo(app: Flask) -> None:
+    session = db.session()
+    user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
+    if user is None:
+        user = accounts.create_user(
+            session, email=DEMO_EMAIL, name="Demo User", password=DEMO_PASSWORD,
+            min_password_length=app.config["PASSWORD_MIN_LENGTH"],
+        )
+    owns_demo = session.scalar(
+        select(Workspace.id).join(Membership)
+        .where(Membership.user_id == user.id, Workspace.name == DEMO_WORKSPACE)
+    )
+    if owns_demo is None:
+        workspaces.create_workspace(session, user, DEMO_WORKSPACE,
+                                    timezone=app.config["DEFAULT_TIMEZONE"])
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema management."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    migrate.upgrade(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    click.echo("database is up to date")
+
+
+@click.command("create-user")
+@click.option("--email", required=True, help="Log-in e-mail address.")
+@click.option("--name", required=True, help="Display name.")
+@click.password_option(help="Password (asked for when not given).")
+@with_appcontext
+def create_user(email: str, name: str, password: str) -> None:
+    """Create a user account."""
+    try:
+        user = accounts.create_user(
+            db.session(), email=email, name=name, password=password,
+            min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
+        )
+    except PlatformError as exc:
+        raise click.ClickException(f"{exc.field or 'input'}: {exc.message}") from exc
+    click.echo(f"created user {user.id} <{user.email}>")
+
+
+@click.command("create-workspace")
+@click.option("--name", required=True, help="Workspace name.")
+@click.option("--owner", "owner_email", required=True, help="E-mail of the owning user.")
+@click.option("--timezone", default=None, help="IANA time zone (default: FORMWORK_DEFAULT_TIMEZONE).")
+@with_appcontext
+def create_workspace(name: str, owner_email: str, timezone: str | None) -> None:
+    """Create a workspace owned by an existing user."""
+    session = db.session()
+    owner = session.scalar(select(User).where(User.email == owner_email.strip().lower()))
+    if owner is None:
+        raise click.ClickException(f"no user with e-mail {owner_email}")
+    try:
+        workspace = workspaces.create_workspace(
+            session, owner, name, timezone=timezone or current_app.config["DEFAULT_TIMEZONE"]
+        )
+    except PlatformError as exc:
+        raise click.ClickException(f"{exc.field or 'input'}: {exc.message}") from exc
+    click.echo(f"created workspace {workspace.id} “{workspace.name}” owned by {owner.email} "
+               f"({Role.OWNER.value})")

@@ -1,0 +1,43 @@
+"""Alembic, driven from the app: locate the scripts, upgrade, and report the revision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def script_location() -> Path:
+    """``migrations/`` in a source checkout; ``formwork/_migrations`` inside the wheel."""
+    for candidate in (_PACKAGE_DIR.parent.parent / "migrations", _PACKAGE_DIR / "_migrations"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise FileNotFoundError("Formwork's Alembic migrations are missing from this installation")
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location()))
+    # ConfigParser interpolation would choke on "%" in passwords.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(app: Flask, revision: str = "head") -> None:
+    command.upgrade(alembic_config(app.config["DATABASE_URL"]), revision)
+
+
+def pending_revisions(app: Flask) -> bool:
+    """True when the database is behind the newest migration."""
+    from formwork import db
+
+    with app.app_context(), db.engine().connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    script = ScriptDirectory.from_config(alembic_config(app.config["DATABASE_URL"]))
+    return current != set(script.get_heads())

@@ -1,0 +1,1 @@
+"""Use-cases: plain functions taking a Session and an actor. The only code that writes."""

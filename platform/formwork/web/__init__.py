@@ -1,0 +1,17 @@
+"""HTML pages: thin blueprints that parse input, call one service and render."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from formwork.api import bp as api_bp
+    from formwork.web.auth import bp as auth_bp
+    from formwork.web.shell import bp as shell_bp
+    from formwork.web.workspaces import bp as workspaces_bp
+
+    app.register_blueprint(shell_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(workspaces_bp)
+    app.register_blueprint(api_bp)

@@ -1,0 +1,94 @@
+"""WTForms classes for the account and workspace pages (CSRF comes from FlaskForm)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
+
+from formwork.models import Role
+
+
+def role_choices(include_owner: bool) -> list[tuple[str, str]]:
+    labels = {
+        Role.OWNER: _l("Owner"),
+        Role.ADMIN: _l("Admin"),
+        Role.MEMBER: _l("Member"),
+        Role.VIEWER: _l("Viewer"),
+    }
+    return [(role.value, str(labels[role])) for role in Role
+            if include_owner or role is not Role.OWNER]
+
+
+def audit_labels() -> dict[str, str]:
+    """What each audit action is called on the audit-log page."""
+    return {
+        "account.signed_up": str(_l("Signed up")),
+        "account.logged_in": str(_l("Logged in")),
+        "account.login_failed": str(_l("Failed log-in")),
+        "account.password_changed": str(_l("Changed password")),
+        "workspace.created": str(_l("Created the workspace")),
+        "workspace.renamed": str(_l("Renamed the workspace")),
+        "member.role_changed": str(_l("Changed a role")),
+        "member.removed": str(_l("Removed a member")),
+        "member.left": str(_l("Left the workspace")),
+        "invitation.created": str(_l("Created an invitation")),
+        "invitation.revoked": str(_l("Revoked an invitation")),
+        "invitation.accepted": str(_l("Joined by invitation")),
+    }
+
+
+class SignUpForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired()])
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class LanguageForm(FlaskForm):
+    locale = SelectField(choices=[("en", "English"), ("zh_CN", "中文")])
+
+
+class WorkspaceForm(FlaskForm):
+    name = StringField(_l("Workspace name"), validators=[DataRequired(), Length(max=100)])
+
+
+class DeleteWorkspaceForm(FlaskForm):
+    confirm_name = StringField(_l("Type the workspace name to confirm"),
+                               validators=[DataRequired()])
+
+
+class InvitationForm(FlaskForm):
+    role = SelectField(_l("Role"), default=Role.MEMBER.value)
+    email = EmailField(
+        _l("Only for this e-mail (optional)"), validators=[Optional(), Length(max=254)]
+    )
+    ttl_hours = IntegerField(_l("Valid for (hours)"), default=72,
+                             validators=[DataRequired(), NumberRange(min=1, max=720)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"))
+
+
+class ActionForm(FlaskForm):
+    """A bare form for POST buttons (log out, leave, remove, revoke): CSRF only."""
