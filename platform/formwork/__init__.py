@@ -30,8 +30,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, config)
 
     db.init_app(app)
-    extensions.init_app(app)
     security.init_app(app)
+    extensions.init_app(app)
     register_blueprints(app)
     register_error_handlers(app)
     cli.init_app(app)

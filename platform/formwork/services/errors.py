@@ -26,9 +26,13 @@ class Forbidden(PlatformError):
     """Visible, but this actor's role does not allow the action."""
 
 
-class Invalid(PlatformError):
+class InputError(PlatformError):
+    """Something the user entered must be corrected; pages show it next to the field."""
+
+
+class Invalid(InputError):
     """The input breaks a rule; nothing was changed."""
 
 
-class Conflict(PlatformError):
+class Conflict(InputError):
     """The change collides with the current state (a duplicate, a stale version)."""

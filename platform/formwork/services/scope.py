@@ -70,4 +70,4 @@ def workspaces_of(session: Session, user: User) -> list[tuple[Workspace, Role]]:
         .where(Membership.user_id == user.id)
         .order_by(Workspace.name, Workspace.id)
     )
-    return [(workspace, role) for workspace, role in rows.tuples()]
+    return [(workspace, role) for workspace, role in rows]

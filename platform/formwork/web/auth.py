@@ -13,7 +13,7 @@ from formwork import db
 from formwork.extensions import limiter, login_manager
 from formwork.models import User
 from formwork.services import accounts
-from formwork.services.errors import PlatformError
+from formwork.services.errors import InputError
 from formwork.web.context import client_ip, form_error
 from formwork.web.forms import ChangePasswordForm, LanguageForm, LoginForm, SignUpForm
 
@@ -54,7 +54,7 @@ def signup() -> str | Response:
                 min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
                 locale=session.get("locale"), ip_address=client_ip(),
             )
-        except PlatformError as exc:
+        except InputError as exc:
             form_error(form, exc)
         else:
             login_user(user)
@@ -97,16 +97,17 @@ def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
+            user = current_user._get_current_object()
             accounts.change_password(
-                db.session(), current_user, current=form.current_password.data or "",
+                db.session(), user, current=form.current_password.data or "",
                 new=form.password.data or "",
                 min_length=current_app.config["PASSWORD_MIN_LENGTH"],
             )
-        except PlatformError as exc:
+        except InputError as exc:
             form_error(form, exc)
         else:
             # The login id embeds the session epoch that just changed: log in afresh.
-            login_user(current_user, remember=False)
+            login_user(user, remember=False)
             flash(_("Your password has been changed. Other devices have been logged out."),
                   "success")
             return redirect(url_for("shell.home"))

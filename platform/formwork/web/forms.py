@@ -5,9 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
 from formwork.models import Role
+
+
+def role_select(include_owner: bool) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in role_choices(include_owner)]
 
 
 def role_choices(include_owner: bool) -> list[tuple[str, str]]:
@@ -65,7 +70,7 @@ class ChangePasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(choices=[("en", "English"), ("zh_CN", "中文")])
+    locale = SelectField(choices=[SelectChoice("en", "English"), SelectChoice("zh_CN", "中文")])
 
 
 class WorkspaceForm(FlaskForm):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
+from flask.sessions import SecureCookieSessionInterface
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -18,7 +19,20 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is Secure whenever the request came over HTTPS.
+
+    Flask writes it after every ``after_request`` hook, so the hook below cannot see it.
+    """
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return super().get_cookie_secure(app) or (has_request_context() and request.is_secure)
+
+
 def init_app(app: Flask) -> None:
+    """Register before other extensions: after_request hooks run in reverse order, so this
+    one runs last and sees the cookies they set (remember-me)."""
+    app.session_interface = HttpsAwareSessionInterface()
     app.after_request(_secure_response)
 
 

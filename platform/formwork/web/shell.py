@@ -22,7 +22,8 @@ def _inject_shell() -> dict[str, object]:
         **nav_context(),
         "language_form": LanguageForm(),
         "action_form": ActionForm(),
-        "current_locale": str(get_locale()),
+        # Babel normalises zh_CN to zh_Hans_CN; templates compare against our own codes.
+        "current_locale": "zh_CN" if getattr(get_locale(), "language", "en") == "zh" else "en",
         "roles": Role,
         "role_labels": {Role(value): label for value, label in role_choices(include_owner=True)},
         "audit_labels": audit_labels(),

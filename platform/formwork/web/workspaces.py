@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from formwork import db
 from formwork.models import Role
 from formwork.services import audit, invitations, workspaces
-from formwork.services.errors import PlatformError
+from formwork.services.errors import InputError
 from formwork.services.scope import workspaces_of
 from formwork.web.context import current_actor, form_error, require_valid, workspace_view
 from formwork.web.forms import (
@@ -20,6 +20,7 @@ from formwork.web.forms import (
     RoleForm,
     WorkspaceForm,
     role_choices,
+    role_select,
 )
 
 bp = Blueprint("workspaces", __name__)
@@ -48,7 +49,7 @@ def new() -> str | Response:
                 db.session(), current_user, form.name.data or "",
                 timezone=current_app.config["DEFAULT_TIMEZONE"],
             )
-        except PlatformError as exc:
+        except InputError as exc:
             form_error(form, exc)
         else:
             flash(_("Workspace “%(name)s” created.", name=workspace.name), "success")
@@ -73,7 +74,7 @@ def settings() -> str | Response:
     if form.validate_on_submit():
         try:
             workspaces.rename_workspace(db.session(), actor, form.name.data or "")
-        except PlatformError as exc:
+        except InputError as exc:
             form_error(form, exc)
         else:
             flash(_("Workspace renamed."), "success")
@@ -91,7 +92,7 @@ def delete() -> str | Response:
     if delete_form.validate_on_submit():
         try:
             workspaces.delete_workspace(db.session(), actor, delete_form.confirm_name.data or "")
-        except PlatformError as exc:
+        except InputError as exc:
             form_error(delete_form, exc)
         else:
             session.pop("workspace_id", None)
@@ -122,7 +123,7 @@ def members() -> str:
         if actor.role.at_least(Role.ADMIN) else []
     )
     invite_form = InvitationForm(prefix="invite")
-    invite_form.role.choices = role_choices(include_owner=actor.role is Role.OWNER)
+    invite_form.role.choices = role_select(include_owner=actor.role is Role.OWNER)
     invite_form.ttl_hours.data = invite_form.ttl_hours.data or current_app.config[
         "INVITATION_TTL_HOURS"]
     return render_template(
@@ -141,7 +142,7 @@ def change_role(user_id: int) -> Response:
     """Give a member another role."""
     actor = current_actor()
     form = RoleForm()
-    form.role.choices = role_choices(include_owner=True)
+    form.role.choices = role_select(include_owner=True)
     require_valid(form)
     workspaces.change_role(db.session(), actor, user_id, Role(form.role.data))
     flash(_("Role changed."), "success")
@@ -164,14 +165,14 @@ def invite() -> str | Response:
     """Create an invitation link and show it once."""
     actor = current_actor()
     form = InvitationForm(prefix="invite")
-    form.role.choices = role_choices(include_owner=actor.role is Role.OWNER)
+    form.role.choices = role_select(include_owner=actor.role is Role.OWNER)
     if form.validate_on_submit():
         try:
             invitation, token = invitations.create_invitation(
                 db.session(), actor, role=Role(form.role.data), email=form.email.data or None,
                 ttl_hours=form.ttl_hours.data or current_app.config["INVITATION_TTL_HOURS"],
             )
-        except PlatformError as exc:
+        except InputError as exc:
             form_error(form, exc)
         else:
             link = url_for("workspaces.accept_invitation", token=token, _external=True)
