@@ -40,8 +40,10 @@ def run_migrations_online() -> None:
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     # render_as_batch: SQLite alters tables by copy-and-move; PostgreSQL ignores it.
     context.configure(
-        connection=connection, target_metadata=target_metadata,
-        render_as_batch=True, compare_type=True,
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=True,
+        compare_type=True,
     )
     with context.begin_transaction():
         context.run_migrations()

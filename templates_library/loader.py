@@ -26,8 +26,10 @@ MANIFEST_SCHEMA: dict[str, Any] = {
         "bilingual": {
             "type": "object",
             "required": ["en", "zh-CN"],
-            "properties": {"en": {"type": "string", "minLength": 1},
-                           "zh-CN": {"type": "string", "minLength": 1}},
+            "properties": {
+                "en": {"type": "string", "minLength": 1},
+                "zh-CN": {"type": "string", "minLength": 1},
+            },
         }
     },
 }
@@ -72,13 +74,17 @@ def load(folder: Path) -> TemplateManifest:
     if problems:
         raise TemplateError(folder, problems)
     return TemplateManifest(
-        id=data["id"], version=data["version"], titles=data["titles"],
-        descriptions=data["descriptions"], folder=folder,
+        id=data["id"],
+        version=data["version"],
+        titles=data["titles"],
+        descriptions=data["descriptions"],
+        folder=folder,
     )
 
 
 def available_templates(root: Path = LIBRARY_DIR) -> list[TemplateManifest]:
     """Every template folder under ``root``, validated, sorted by id."""
-    folders = [child for child in root.iterdir()
-               if child.is_dir() and (child / "template.json").exists()]
+    folders = [
+        child for child in root.iterdir() if child.is_dir() and (child / "template.json").exists()
+    ]
     return sorted((load(folder) for folder in folders), key=lambda manifest: manifest.id)

@@ -139,14 +139,18 @@ class Factory:
 
     app: Flask
 
-    def user(self, name: str = "Test User", email: str | None = None,
-             password: str = PASSWORD) -> User:
+    def user(
+        self, name: str = "Test User", email: str | None = None, password: str = PASSWORD
+    ) -> User:
         with self.app.app_context():
             from formwork import db
 
             return accounts.create_user(
-                db.session(), email=email or f"{uuid.uuid4().hex[:10]}@example.com",
-                name=name, password=password, min_password_length=10,
+                db.session(),
+                email=email or f"{uuid.uuid4().hex[:10]}@example.com",
+                name=name,
+                password=password,
+                min_password_length=10,
             )
 
     def workspace(self, owner: User, name: str = "Acme") -> Workspace:

@@ -35,8 +35,13 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
 def main() -> None:
     """Formwork: zero-code forms, workflows and customer tiering."""
 
@@ -75,16 +80,21 @@ def _ensure_demo(app: Flask) -> None:
     user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if user is None:
         user = accounts.create_user(
-            session, email=DEMO_EMAIL, name="Demo User", password=DEMO_PASSWORD,
+            session,
+            email=DEMO_EMAIL,
+            name="Demo User",
+            password=DEMO_PASSWORD,
             min_password_length=app.config["PASSWORD_MIN_LENGTH"],
         )
     owns_demo = session.scalar(
-        select(Workspace.id).join(Membership)
+        select(Workspace.id)
+        .join(Membership)
         .where(Membership.user_id == user.id, Workspace.name == DEMO_WORKSPACE)
     )
     if owns_demo is None:
-        workspaces.create_workspace(session, user, DEMO_WORKSPACE,
-                                    timezone=app.config["DEFAULT_TIMEZONE"])
+        workspaces.create_workspace(
+            session, user, DEMO_WORKSPACE, timezone=app.config["DEFAULT_TIMEZONE"]
+        )
 
 
 @click.group("db")
@@ -110,7 +120,10 @@ def create_user(email: str, name: str, password: str) -> None:
     """Create a user account."""
     try:
         user = accounts.create_user(
-            db.session(), email=email, name=name, password=password,
+            db.session(),
+            email=email,
+            name=name,
+            password=password,
             min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
         )
     except PlatformError as exc:
@@ -121,7 +134,9 @@ def create_user(email: str, name: str, password: str) -> None:
 @click.command("create-workspace")
 @click.option("--name", required=True, help="Workspace name.")
 @click.option("--owner", "owner_email", required=True, help="E-mail of the owning user.")
-@click.option("--timezone", default=None, help="IANA time zone (default: FORMWORK_DEFAULT_TIMEZONE).")
+@click.option(
+    "--timezone", default=None, help="IANA time zone (default: FORMWORK_DEFAULT_TIMEZONE)."
+)
 @with_appcontext
 def create_workspace(name: str, owner_email: str, timezone: str | None) -> None:
     """Create a workspace owned by an existing user."""
@@ -135,5 +150,7 @@ def create_workspace(name: str, owner_email: str, timezone: str | None) -> None:
         )
     except PlatformError as exc:
         raise click.ClickException(f"{exc.field or 'input'}: {exc.message}") from exc
-    click.echo(f"created workspace {workspace.id} “{workspace.name}” owned by {owner.email} "
-               f"({Role.OWNER.value})")
+    click.echo(
+        f"created workspace {workspace.id} “{workspace.name}” owned by {owner.email} "
+        f"({Role.OWNER.value})"
+    )

@@ -59,8 +59,17 @@ class DefaultConfig:
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
 
-_BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True,
-                  "0": False, "false": False, "no": False, "off": False, "": False}
+_BOOLEAN_WORDS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+    "": False,
+}
 
 
 def load_config(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:

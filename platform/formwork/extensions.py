@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
-from werkzeug.wrappers import Response
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
+from werkzeug.wrappers import Response
 
 babel = Babel()
 bootstrap = Bootstrap5()

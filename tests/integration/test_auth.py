@@ -17,9 +17,15 @@ def _user_count(app: Flask) -> int:
 
 
 def test_signup_creates_account_and_logs_in(app: Flask, client: FlaskClient) -> None:
-    response = client.post("/signup", data={
-        "name": "Li Lei", "email": "Li.Lei@Example.com", "password": PASSWORD, "confirm": PASSWORD,
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "Li Lei",
+            "email": "Li.Lei@Example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/workspaces/new"
     with app.app_context():
@@ -33,9 +39,15 @@ def test_signup_refuses_duplicate_email_and_creates_nothing(
     app: Flask, client: FlaskClient, factory: Factory
 ) -> None:
     factory.user(email="taken@example.com")
-    response = client.post("/signup", data={
-        "name": "X", "email": "TAKEN@example.com", "password": PASSWORD, "confirm": PASSWORD,
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "X",
+            "email": "TAKEN@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert response.status_code == 200
     assert "An account with this e-mail address already exists." in response.get_data(as_text=True)
     assert _user_count(app) == 1
@@ -47,25 +59,43 @@ def test_signup_refuses_weak_password_on_its_field(app: Flask, client: FlaskClie
         ("aaaaaaaaaaaa", "Use a less repetitive password."),
         ("someone@example.com", "The password must not be your e-mail address."),
     ]:
-        response = client.post("/signup", data={
-            "name": "X", "email": "someone@example.com", "password": password, "confirm": password,
-        })
+        response = client.post(
+            "/signup",
+            data={
+                "name": "X",
+                "email": "someone@example.com",
+                "password": password,
+                "confirm": password,
+            },
+        )
         assert message in response.get_data(as_text=True)
     assert _user_count(app) == 0
 
 
 def test_signup_refuses_mismatched_confirmation(app: Flask, client: FlaskClient) -> None:
-    response = client.post("/signup", data={
-        "name": "X", "email": "x@example.com", "password": PASSWORD, "confirm": PASSWORD + "x",
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "X",
+            "email": "x@example.com",
+            "password": PASSWORD,
+            "confirm": PASSWORD + "x",
+        },
+    )
     assert "The passwords differ." in response.get_data(as_text=True)
     assert _user_count(app) == 0
 
 
 def test_signup_refuses_invalid_email(app: Flask, client: FlaskClient) -> None:
-    response = client.post("/signup", data={
-        "name": "X", "email": "not-an-email", "password": PASSWORD, "confirm": PASSWORD,
-    })
+    response = client.post(
+        "/signup",
+        data={
+            "name": "X",
+            "email": "not-an-email",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        },
+    )
     assert "Enter a valid e-mail address." in response.get_data(as_text=True)
     assert _user_count(app) == 0
 
@@ -105,25 +135,30 @@ def test_remember_me_sets_a_lasting_cookie(client: FlaskClient, factory: Factory
 def test_login_redirect_ignores_other_sites(client: FlaskClient, factory: Factory) -> None:
     user = factory.user()
     for target in ("https://evil.example/", "//evil.example/x", "javascript:alert(1)"):
-        response = client.post(f"/login?next={target}",
-                               data={"email": user.email, "password": PASSWORD})
+        response = client.post(
+            f"/login?next={target}", data={"email": user.email, "password": PASSWORD}
+        )
         assert response.headers["Location"] == "/"
         client.post("/logout")
-    response = client.post("/login?next=/workspaces/new",
-                           data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=/workspaces/new", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/workspaces/new"
 
 
-def test_password_change_logs_out_other_sessions(
-    app: Flask, factory: Factory
-) -> None:
+def test_password_change_logs_out_other_sessions(app: Flask, factory: Factory) -> None:
     user = factory.user()
     phone, laptop = app.test_client(), app.test_client()
     Auth(phone).login(user)
     Auth(laptop).login(user)
-    response = laptop.post("/account/password", data={
-        "current_password": PASSWORD, "password": "n3w-Passw0rd!", "confirm": "n3w-Passw0rd!",
-    })
+    response = laptop.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "password": "n3w-Passw0rd!",
+            "confirm": "n3w-Passw0rd!",
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/workspaces").status_code == 200
     assert phone.get("/workspaces").status_code == 302
@@ -136,9 +171,14 @@ def test_password_change_needs_the_current_password(
 ) -> None:
     user = factory.user()
     auth.login(user)
-    response = client.post("/account/password", data={
-        "current_password": "wrong-one-x", "password": "n3w-Passw0rd!", "confirm": "n3w-Passw0rd!",
-    })
+    response = client.post(
+        "/account/password",
+        data={
+            "current_password": "wrong-one-x",
+            "password": "n3w-Passw0rd!",
+            "confirm": "n3w-Passw0rd!",
+        },
+    )
     assert "The current password is not correct." in response.get_data(as_text=True)
     auth.logout()
     auth.login(user)  # the old password still works
@@ -147,8 +187,10 @@ def test_password_change_needs_the_current_password(
 def test_login_is_rate_limited(make_app) -> None:  # type: ignore[no-untyped-def]
     app = make_app(RATELIMIT_ENABLED=True, AUTH_RATE_LIMIT="3 per minute")
     client = app.test_client()
-    codes = [client.post("/login", data={"email": "a@example.com", "password": "x" * 10}).status_code
-             for _ in range(4)]
+    codes = [
+        client.post("/login", data={"email": "a@example.com", "password": "x" * 10}).status_code
+        for _ in range(4)
+    ]
     assert codes == [200, 200, 200, 429]
     assert "Too many attempts" in client.post("/login", data={}).get_data(as_text=True)
     assert client.get("/login").status_code == 200  # reading the page is not limited

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,21 +22,37 @@ STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 # Reachable without an account: the account pages, the language switch, the health check
 # and invitation links (which 404 unless the token is real).
 PUBLIC_ENDPOINTS = {
-    "auth.login", "auth.signup", "auth.set_language", "auth.logout", "shell.home",
-    "shell.healthz", "workspaces.accept_invitation",
+    "auth.login",
+    "auth.signup",
+    "auth.set_language",
+    "auth.logout",
+    "shell.home",
+    "shell.healthz",
+    "workspaces.accept_invitation",
 }
 
 
 def _rules() -> list[Rule]:
-    app = create_app({"TESTING": True, "SECRET_KEY": "x" * 40,
-                      "DATABASE_URL": "sqlite://", "INSTANCE_PATH": "/tmp/formwork-url-map"})
-    return sorted((rule for rule in app.url_map.iter_rules()
-                   if rule.endpoint not in STATIC_ENDPOINTS), key=lambda r: r.rule)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "sqlite://",
+            "INSTANCE_PATH": tempfile.mkdtemp(prefix="formwork-url-map-"),
+        }
+    )
+    return sorted(
+        (rule for rule in app.url_map.iter_rules() if rule.endpoint not in STATIC_ENDPOINTS),
+        key=lambda r: r.rule,
+    )
 
 
 RULES = _rules()
-ROUTES = [(rule, method) for rule in RULES
-          for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})]
+ROUTES = [
+    (rule, method)
+    for rule in RULES
+    for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+]
 ROUTE_IDS = [f"{method} {rule.rule}" for rule, method in ROUTES]
 
 
@@ -54,21 +71,33 @@ def victim(app: Flask, factory: Factory) -> Victim:
         session = db.session()
         actor = actor_for(session, session.merge(owner), workspace.id)
         invitation, _token = invitations.create_invitation(
-            session, actor, role=Role.MEMBER, ttl_hours=24)
+            session, actor, role=Role.MEMBER, ttl_hours=24
+        )
     return Victim(workspace.id, owner.id, invitation.id)
 
 
 def _url(rule: Rule, victim: Victim) -> str:
-    values = {"workspace_id": victim.workspace_id, "user_id": victim.owner_id,
-              "invitation_id": victim.invitation_id, "token": "not-a-real-token"}
+    values = {
+        "workspace_id": victim.workspace_id,
+        "user_id": victim.owner_id,
+        "invitation_id": victim.invitation_id,
+        "token": "not-a-real-token",
+    }
     return rule.build({arg: values[arg] for arg in rule.arguments})[1]  # type: ignore[index]
 
 
 def _call(client: FlaskClient, method: str, url: str):  # type: ignore[no-untyped-def]
-    return client.open(url, method=method, data={"name": "Pwned", "role": "owner",
-                                                 "delete-confirm_name": "Victim Co",
-                                                 "invite-role": "owner",
-                                                 "invite-ttl_hours": "24"})
+    return client.open(
+        url,
+        method=method,
+        data={
+            "name": "Pwned",
+            "role": "owner",
+            "delete-confirm_name": "Victim Co",
+            "invite-role": "owner",
+            "invite-ttl_hours": "24",
+        },
+    )
 
 
 def _victim_untouched(app: Flask, victim: Victim) -> None:
@@ -76,8 +105,14 @@ def _victim_untouched(app: Flask, victim: Victim) -> None:
         session = db.session()
         workspace = session.get(Workspace, victim.workspace_id)
         assert workspace is not None and workspace.name == "Victim Co"
-        assert session.scalar(select(func.count()).select_from(Membership)
-                              .where(Membership.workspace_id == victim.workspace_id)) == 1
+        assert (
+            session.scalar(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.workspace_id == victim.workspace_id)
+            )
+            == 1
+        )
         invitation = session.get(Invitation, victim.invitation_id)
         assert invitation is not None and invitation.revoked_at is None
         assert session.scalar(select(func.count()).select_from(Invitation)) == 1
@@ -109,8 +144,13 @@ def test_anonymous_visitor_is_sent_to_log_in(
 
 @pytest.mark.parametrize(("rule", "method"), ROUTES, ids=ROUTE_IDS)
 def test_stranger_from_another_workspace_gets_nothing(
-    app: Flask, client: FlaskClient, factory: Factory, auth: Auth, victim: Victim,
-    rule: Rule, method: str,
+    app: Flask,
+    client: FlaskClient,
+    factory: Factory,
+    auth: Auth,
+    victim: Victim,
+    rule: Rule,
+    method: str,
 ) -> None:
     stranger = factory.user(name="Stranger")
     factory.workspace(stranger, name="Stranger Co")
@@ -131,8 +171,12 @@ def test_forged_ids_from_another_workspace_are_not_found(
     mine = factory.workspace(admin, name="Mine")
     auth.login(admin)
     assert client.post(f"/w/{mine.id}/invitations/{victim.invitation_id}/revoke").status_code == 404
-    assert client.post(f"/w/{mine.id}/members/{victim.owner_id}/role",
-                       data={"role": "viewer"}).status_code == 404
+    assert (
+        client.post(
+            f"/w/{mine.id}/members/{victim.owner_id}/role", data={"role": "viewer"}
+        ).status_code
+        == 404
+    )
     assert client.post(f"/w/{mine.id}/members/{victim.owner_id}/remove").status_code == 404
     _victim_untouched(app, victim)
 
@@ -140,8 +184,9 @@ def test_forged_ids_from_another_workspace_are_not_found(
 POST_ROUTES = [(rule, method) for rule, method in ROUTES if method == "POST"]
 
 
-@pytest.mark.parametrize(("rule", "method"), POST_ROUTES,
-                         ids=[f"POST {rule.rule}" for rule, _ in POST_ROUTES])
+@pytest.mark.parametrize(
+    ("rule", "method"), POST_ROUTES, ids=[f"POST {rule.rule}" for rule, _ in POST_ROUTES]
+)
 def test_every_post_needs_a_csrf_token(
     make_app: Callable[..., Flask], rule: Rule, method: str
 ) -> None:
@@ -152,8 +197,9 @@ def test_every_post_needs_a_csrf_token(
     with app.app_context():
         session = db.session()
         actor = actor_for(session, session.merge(owner), workspace.id)
-        invitation, _ = invitations.create_invitation(session, actor, role=Role.MEMBER,
-                                                      ttl_hours=24)
+        invitation, _ = invitations.create_invitation(
+            session, actor, role=Role.MEMBER, ttl_hours=24
+        )
     client = app.test_client()
     with client.session_transaction() as browser_session:
         browser_session["_user_id"] = owner.get_id()
@@ -182,17 +228,24 @@ def test_pages_carry_no_inline_script_or_style(
     owner = factory.user()
     workspace = factory.workspace(owner)
     auth.login(owner)
-    for path in ("/login", f"/w/{workspace.id}/", f"/w/{workspace.id}/members",
-                 f"/w/{workspace.id}/settings", f"/w/{workspace.id}/audit"):
+    for path in (
+        "/login",
+        f"/w/{workspace.id}/",
+        f"/w/{workspace.id}/members",
+        f"/w/{workspace.id}/settings",
+        f"/w/{workspace.id}/audit",
+    ):
         page = client.get(path).get_data(as_text=True)
         assert "<script>" not in page and " style=" not in page and "onclick" not in page
 
 
 def test_cookies_are_secure_over_https(client: FlaskClient, factory: Factory) -> None:
     user = factory.user()
-    response = client.post("/login", base_url="https://localhost",
-                           data={"email": user.email, "password": "s3cret-Passw0rd",
-                                 "remember": "y"})
+    response = client.post(
+        "/login",
+        base_url="https://localhost",
+        data={"email": user.email, "password": "s3cret-Passw0rd", "remember": "y"},
+    )
     cookies = response.headers.getlist("Set-Cookie")
     assert cookies and all("Secure" in cookie and "HttpOnly" in cookie for cookie in cookies)
     assert "Strict-Transport-Security" in response.headers
@@ -236,5 +289,9 @@ def test_api_me_answers_for_the_session_user(
     workspace = factory.workspace(user, name="Api Co")
     auth.login(user)
     body = client.get("/api/v1/me").json
-    assert body == {"id": user.id, "email": user.email, "name": "Api User",
-                    "workspaces": [{"id": workspace.id, "name": "Api Co", "role": "owner"}]}
+    assert body == {
+        "id": user.id,
+        "email": user.email,
+        "name": "Api User",
+        "workspaces": [{"id": workspace.id, "name": "Api Co", "role": "owner"}],
+    }

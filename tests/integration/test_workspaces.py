@@ -27,9 +27,14 @@ def _workspace(app: Flask, workspace_id: int) -> Workspace | None:
 
 
 def _invite_link(client: FlaskClient, workspace_id: int, role: str, email: str = "") -> str:
-    response = client.post(f"/w/{workspace_id}/invitations", data={
-        "invite-role": role, "invite-email": email, "invite-ttl_hours": "24",
-    })
+    response = client.post(
+        f"/w/{workspace_id}/invitations",
+        data={
+            "invite-role": role,
+            "invite-email": email,
+            "invite-ttl_hours": "24",
+        },
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     match = re.search(r'value="(http://localhost/invite/[^"]+)"', response.get_data(as_text=True))
     assert match, "the invitation link is shown"
@@ -55,9 +60,11 @@ def test_workspace_name_is_required_and_bounded(
 ) -> None:
     auth.login(factory.user())
     assert "This field is required." in client.post(
-        "/workspaces/new", data={"name": "   "}).get_data(as_text=True)
+        "/workspaces/new", data={"name": "   "}
+    ).get_data(as_text=True)
     assert "Field cannot be longer than 100 characters." in client.post(
-        "/workspaces/new", data={"name": "x" * 101}).get_data(as_text=True)
+        "/workspaces/new", data={"name": "x" * 101}
+    ).get_data(as_text=True)
     with app.app_context():
         assert db.session().scalar(select(Workspace)) is None
 
@@ -106,7 +113,9 @@ def test_delete_needs_the_exact_name_and_the_owner(
     assert _workspace(app, workspace.id) is None
     assert _membership(app, workspace.id, admin.id) is None
     with app.app_context():
-        event = db.session().scalar(select(AuditEvent).where(AuditEvent.action == "workspace.deleted"))
+        event = db.session().scalar(
+            select(AuditEvent).where(AuditEvent.action == "workspace.deleted")
+        )
         assert event is not None and event.details["workspace"] == workspace.id
 
 
@@ -139,17 +148,24 @@ def test_last_owner_cannot_leave_but_a_member_can(
         (Role.OWNER, Role.MEMBER, Role.OWNER, 302),
     ],
 )
-def test_who_may_change_roles(  # noqa: PLR0913
-    app: Flask, client: FlaskClient, factory: Factory, auth: Auth,
-    actor_role: Role, target_role: Role, new_role: Role, status: int,
+def test_who_may_change_roles(
+    app: Flask,
+    client: FlaskClient,
+    factory: Factory,
+    auth: Auth,
+    actor_role: Role,
+    target_role: Role,
+    new_role: Role,
+    status: int,
 ) -> None:
     owner = factory.user()
     workspace = factory.workspace(owner)
     actor = owner if actor_role is Role.OWNER else factory.member(workspace, actor_role)
     target = factory.member(workspace, target_role, name="Target")
     auth.login(actor)
-    response = client.post(f"/w/{workspace.id}/members/{target.id}/role",
-                           data={"role": new_role.value})
+    response = client.post(
+        f"/w/{workspace.id}/members/{target.id}/role", data={"role": new_role.value}
+    )
     assert response.status_code == status
     expected = new_role if status == 302 else target_role
     assert _membership(app, workspace.id, target.id).role is expected  # type: ignore[union-attr]
@@ -162,12 +178,20 @@ def test_the_last_owner_cannot_be_demoted(
     workspace = factory.workspace(owner)
     second = factory.member(workspace, Role.OWNER)
     auth.login(owner)
-    assert client.post(f"/w/{workspace.id}/members/{second.id}/role",
-                       data={"role": "member"}).status_code == 302
+    assert (
+        client.post(
+            f"/w/{workspace.id}/members/{second.id}/role", data={"role": "member"}
+        ).status_code
+        == 302
+    )
     auth.logout()
     auth.login(second)  # now a member: cannot touch the owner
-    assert client.post(f"/w/{workspace.id}/members/{owner.id}/role",
-                       data={"role": "member"}).status_code == 403
+    assert (
+        client.post(
+            f"/w/{workspace.id}/members/{owner.id}/role", data={"role": "member"}
+        ).status_code
+        == 403
+    )
     assert _membership(app, workspace.id, owner.id).role is Role.OWNER  # type: ignore[union-attr]
 
 
@@ -197,9 +221,7 @@ def test_admin_removes_a_member_but_not_an_owner(
     assert _membership(app, workspace.id, owner.id) is not None
 
 
-def test_invitation_link_joins_once_with_its_role(
-    app: Flask, factory: Factory
-) -> None:
+def test_invitation_link_joins_once_with_its_role(app: Flask, factory: Factory) -> None:
     owner, guest, latecomer = factory.user(), factory.user(), factory.user()
     workspace = factory.workspace(owner)
     owner_client, guest_client, late_client = (app.test_client() for _ in range(3))
@@ -234,8 +256,11 @@ def test_expired_and_revoked_invitations_are_refused(
     with app.app_context():
         session = db.session()
         first, second = session.scalars(select(Invitation).order_by(Invitation.id)).all()
-        session.execute(update(Invitation).where(Invitation.id == first.id)
-                        .values(expires_at=utcnow() - timedelta(minutes=1)))
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == first.id)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
         session.commit()
     assert client.post(f"/w/{workspace.id}/invitations/{second.id}/revoke").status_code == 302
     auth.logout()
@@ -269,14 +294,16 @@ def test_only_owners_invite_owners_and_viewers_cannot_invite(
     admin = factory.member(workspace, Role.ADMIN)
     viewer = factory.member(workspace, Role.VIEWER)
     auth.login(admin)
-    response = client.post(f"/w/{workspace.id}/invitations",
-                           data={"invite-role": "owner", "invite-ttl_hours": "24"})
+    response = client.post(
+        f"/w/{workspace.id}/invitations", data={"invite-role": "owner", "invite-ttl_hours": "24"}
+    )
     assert response.status_code == 302  # back to members with an error shown
     assert "Not a valid choice." in client.get(response.headers["Location"]).get_data(as_text=True)
     auth.logout()
     auth.login(viewer)
-    response = client.post(f"/w/{workspace.id}/invitations",
-                           data={"invite-role": "viewer", "invite-ttl_hours": "24"})
+    response = client.post(
+        f"/w/{workspace.id}/invitations", data={"invite-role": "viewer", "invite-ttl_hours": "24"}
+    )
     assert response.status_code == 403
     with app.app_context():
         assert db.session().scalar(select(Invitation)) is None

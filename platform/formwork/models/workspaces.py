@@ -32,8 +32,12 @@ class Role(enum.StrEnum):
 _RANKS = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 _role_type = Enum(
-    Role, name="workspace_role", native_enum=False, length=16,
-    values_callable=lambda roles: [r.value for r in roles], validate_strings=True,
+    Role,
+    name="workspace_role",
+    native_enum=False,
+    length=16,
+    values_callable=lambda roles: [r.value for r in roles],
+    validate_strings=True,
 )
 
 
@@ -83,9 +87,7 @@ class Invitation(Base):
     role: Mapped[Role] = mapped_column(_role_type)
     # Optional: when set, only a user with this e-mail may accept.
     email: Mapped[str | None] = mapped_column(String(254))
-    created_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     accepted_at: Mapped[datetime | None]

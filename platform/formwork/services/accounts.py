@@ -34,9 +34,7 @@ def normalise_email(raw: str) -> str:
 
 def check_password_strength(password: str, *, email: str, min_length: int) -> None:
     if len(password) < min_length:
-        raise Invalid(
-            _l("Use at least %(count)d characters.", count=min_length), field="password"
-        )
+        raise Invalid(_l("Use at least %(count)d characters.", count=min_length), field="password")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise Invalid(
             _l("Use at most %(count)d characters.", count=PASSWORD_MAX_LENGTH), field="password"
@@ -88,8 +86,13 @@ def authenticate(
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         _verify(_DUMMY_HASH, password)
-        audit.record(session, "account.login_failed", actor_id=None, ip_address=ip_address,
-                     email=email.strip().lower()[:254])
+        audit.record(
+            session,
+            "account.login_failed",
+            actor_id=None,
+            ip_address=ip_address,
+            email=email.strip().lower()[:254],
+        )
         session.commit()
         return None
     if not _verify(user.password_hash, password) or not user.is_active:

@@ -21,8 +21,12 @@ def record(
 ) -> AuditEvent:
     """Add an audit event to the caller's transaction (it commits with the change)."""
     event = AuditEvent(
-        action=action, actor_id=actor_id, workspace_id=workspace_id, target=target,
-        ip_address=ip_address, details=details,
+        action=action,
+        actor_id=actor_id,
+        workspace_id=workspace_id,
+        target=target,
+        ip_address=ip_address,
+        details=details,
     )
     session.add(event)
     return event

@@ -41,8 +41,14 @@ def create_invitation(
         expires_at=utcnow() + timedelta(hours=ttl_hours),
     )
     session.add(invitation)
-    audit.record(session, "invitation.created", actor_id=actor.user_id,
-                 workspace_id=actor.workspace_id, target=invitation.email, role=role.value)
+    audit.record(
+        session,
+        "invitation.created",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=invitation.email,
+        role=role.value,
+    )
     session.commit()
     return invitation, token
 
@@ -51,8 +57,11 @@ def pending_invitations(session: Session, actor: Actor) -> list[Invitation]:
     actor.require_admin()
     query = (
         scoped(Invitation, actor)
-        .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None),
-               Invitation.expires_at > utcnow())
+        .where(
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
         .order_by(Invitation.created_at.desc())
     )
     return list(session.scalars(query))
@@ -64,8 +73,13 @@ def revoke_invitation(session: Session, actor: Actor, invitation_id: int) -> Non
     if invitation is None:
         raise NotFound(_l("This invitation does not exist."))
     invitation.revoked_at = utcnow()
-    audit.record(session, "invitation.revoked", actor_id=actor.user_id,
-                 workspace_id=actor.workspace_id, target=invitation.email)
+    audit.record(
+        session,
+        "invitation.revoked",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=invitation.email,
+    )
     session.commit()
 
 
@@ -89,18 +103,28 @@ def accept_invitation(session: Session, user: User, token: str) -> Membership:
     # Conditional update: of two simultaneous accepts, exactly one matches a row.
     spent = session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None),
-               Invitation.revoked_at.is_(None), Invitation.expires_at > now)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > now,
+        )
         .values(accepted_at=now, accepted_by_id=user.id)
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise NotFound(_l("This invitation link is invalid, expired or already used."))
-    membership = Membership(workspace_id=invitation.workspace_id, user_id=user.id,
-                            role=invitation.role)
+    membership = Membership(
+        workspace_id=invitation.workspace_id, user_id=user.id, role=invitation.role
+    )
     session.add(membership)
-    audit.record(session, "invitation.accepted", actor_id=user.id,
-                 workspace_id=invitation.workspace_id, target=user.email,
-                 role=invitation.role.value)
+    audit.record(
+        session,
+        "invitation.accepted",
+        actor_id=user.id,
+        workspace_id=invitation.workspace_id,
+        target=user.email,
+        role=invitation.role.value,
+    )
     session.commit()
     return membership

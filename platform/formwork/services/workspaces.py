@@ -31,8 +31,13 @@ def create_workspace(
     session.add(workspace)
     session.flush()
     session.add(Membership(workspace_id=workspace.id, user_id=user.id, role=Role.OWNER))
-    audit.record(session, "workspace.created", actor_id=user.id, workspace_id=workspace.id,
-                 target=workspace.name)
+    audit.record(
+        session,
+        "workspace.created",
+        actor_id=user.id,
+        workspace_id=workspace.id,
+        target=workspace.name,
+    )
     session.commit()
     return workspace
 
@@ -41,8 +46,14 @@ def rename_workspace(session: Session, actor: Actor, name: str) -> None:
     actor.require_owner()
     old = actor.workspace.name
     actor.workspace.name = _clean_name(name)
-    audit.record(session, "workspace.renamed", actor_id=actor.user_id,
-                 workspace_id=actor.workspace_id, target=actor.workspace.name, old=old)
+    audit.record(
+        session,
+        "workspace.renamed",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=actor.workspace.name,
+        old=old,
+    )
     session.commit()
 
 
@@ -52,8 +63,13 @@ def delete_workspace(session: Session, actor: Actor, confirm_name: str) -> None:
     if confirm_name.strip() != actor.workspace.name:
         raise Invalid(_l("Type the workspace name exactly to confirm."), field="confirm_name")
     # The trail outlives the workspace: this event carries no workspace_id.
-    audit.record(session, "workspace.deleted", actor_id=actor.user_id,
-                 target=actor.workspace.name, workspace=actor.workspace_id)
+    audit.record(
+        session,
+        "workspace.deleted",
+        actor_id=actor.user_id,
+        target=actor.workspace.name,
+        workspace=actor.workspace_id,
+    )
     session.delete(actor.workspace)
     session.commit()
 
@@ -92,9 +108,15 @@ def change_role(session: Session, actor: Actor, user_id: int, role: Role) -> Non
         _keep_an_owner(session, actor.workspace_id)
     old = membership.role
     membership.role = role
-    audit.record(session, "member.role_changed", actor_id=actor.user_id,
-                 workspace_id=actor.workspace_id, target=membership.user.email,
-                 old=old.value, new=role.value)
+    audit.record(
+        session,
+        "member.role_changed",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=membership.user.email,
+        old=old.value,
+        new=role.value,
+    )
     session.commit()
 
 
@@ -106,8 +128,13 @@ def remove_member(session: Session, actor: Actor, user_id: int) -> None:
     if membership.role is Role.OWNER:
         actor.require_owner()
         _keep_an_owner(session, actor.workspace_id)
-    audit.record(session, "member.removed", actor_id=actor.user_id,
-                 workspace_id=actor.workspace_id, target=membership.user.email)
+    audit.record(
+        session,
+        "member.removed",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=membership.user.email,
+    )
     session.delete(membership)
     session.commit()
 
@@ -116,8 +143,13 @@ def leave_workspace(session: Session, actor: Actor) -> None:
     membership = _member(session, actor, actor.user_id)
     if membership.role is Role.OWNER:
         _keep_an_owner(session, actor.workspace_id)
-    audit.record(session, "member.left", actor_id=actor.user_id,
-                 workspace_id=actor.workspace_id, target=actor.user.email)
+    audit.record(
+        session,
+        "member.left",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=actor.user.email,
+    )
     session.delete(membership)
     session.commit()
 
@@ -125,6 +157,8 @@ def leave_workspace(session: Session, actor: Actor) -> None:
 def _keep_an_owner(session: Session, workspace_id: int) -> None:
     if _owner_count(session, workspace_id) <= 1:
         raise Forbidden(
-            _l("A workspace needs at least one owner. Make someone else an owner first, "
-               "or delete the workspace.")
+            _l(
+                "A workspace needs at least one owner. Make someone else an owner first, "
+                "or delete the workspace."
+            )
         )

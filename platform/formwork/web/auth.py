@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -49,10 +58,13 @@ def signup() -> str | Response:
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                db.session(), email=form.email.data or "", name=form.name.data or "",
+                db.session(),
+                email=form.email.data or "",
+                name=form.name.data or "",
                 password=form.password.data or "",
                 min_password_length=current_app.config["PASSWORD_MIN_LENGTH"],
-                locale=session.get("locale"), ip_address=client_ip(),
+                locale=session.get("locale"),
+                ip_address=client_ip(),
             )
         except InputError as exc:
             form_error(form, exc)
@@ -99,7 +111,9 @@ def change_password() -> str | Response:
         try:
             user = current_user._get_current_object()
             accounts.change_password(
-                db.session(), user, current=form.current_password.data or "",
+                db.session(),
+                user,
+                current=form.current_password.data or "",
                 new=form.password.data or "",
                 min_length=current_app.config["PASSWORD_MIN_LENGTH"],
             )
@@ -108,8 +122,9 @@ def change_password() -> str | Response:
         else:
             # The login id embeds the session epoch that just changed: log in afresh.
             login_user(user, remember=False)
-            flash(_("Your password has been changed. Other devices have been logged out."),
-                  "success")
+            flash(
+                _("Your password has been changed. Other devices have been logged out."), "success"
+            )
             return redirect(url_for("shell.home"))
     return render_template("auth/password.html", form=form)
 
@@ -123,4 +138,3 @@ def set_language() -> Response:
         if current_user.is_authenticated:
             accounts.set_locale(db.session(), current_user, form.locale.data)
     return redirect(safe_next(request.form.get("next"), url_for("shell.home")))
-

@@ -7,8 +7,8 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import flash, g, request
-from flask_wtf import FlaskForm
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from formwork import db
 from formwork.models import Role

@@ -34,8 +34,10 @@ def _titles() -> dict[int, tuple[str, str]]:
         413: (_("Too large"), _("What you sent is larger than allowed.")),
         422: (_("Invalid input"), _("Some of what you entered is not valid.")),
         429: (_("Too many attempts"), _("Please wait a minute before trying again.")),
-        500: (_("Something went wrong"),
-              _("An unexpected error happened. It has been logged; please try again.")),
+        500: (
+            _("Something went wrong"),
+            _("An unexpected error happened. It has been logged; please try again."),
+        ),
     }
 
 
@@ -43,8 +45,9 @@ def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     title, message = _titles().get(status, (_("Error"), _("Something went wrong.")))
     if request.path.startswith("/api/"):
         return {"error": {"status": status, "title": title, "message": detail or message}}, status  # type: ignore[return-value]
-    return render_template("errors/error.html", status=status, title=title,
-                           message=detail or message), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=detail or message
+    ), status
 
 
 def _platform_error(exc: PlatformError) -> tuple[str, int]:
@@ -53,8 +56,13 @@ def _platform_error(exc: PlatformError) -> tuple[str, int]:
 
 
 def _csrf_error(_exc: CSRFError) -> tuple[str, int]:
-    return render_error(400, _("The form has expired or was not sent from this site. "
-                               "Go back, reload the page and try again."))
+    return render_error(
+        400,
+        _(
+            "The form has expired or was not sent from this site. "
+            "Go back, reload the page and try again."
+        ),
+    )
 
 
 def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:

@@ -22,8 +22,9 @@ def role_choices(include_owner: bool) -> list[tuple[str, str]]:
         Role.MEMBER: _l("Member"),
         Role.VIEWER: _l("Viewer"),
     }
-    return [(role.value, str(labels[role])) for role in Role
-            if include_owner or role is not Role.OWNER]
+    return [
+        (role.value, str(labels[role])) for role in Role if include_owner or role is not Role.OWNER
+    ]
 
 
 def audit_labels() -> dict[str, str]:
@@ -78,8 +79,9 @@ class WorkspaceForm(FlaskForm):
 
 
 class DeleteWorkspaceForm(FlaskForm):
-    confirm_name = StringField(_l("Type the workspace name to confirm"),
-                               validators=[DataRequired()])
+    confirm_name = StringField(
+        _l("Type the workspace name to confirm"), validators=[DataRequired()]
+    )
 
 
 class InvitationForm(FlaskForm):
@@ -87,8 +89,11 @@ class InvitationForm(FlaskForm):
     email = EmailField(
         _l("Only for this e-mail (optional)"), validators=[Optional(), Length(max=254)]
     )
-    ttl_hours = IntegerField(_l("Valid for (hours)"), default=72,
-                             validators=[DataRequired(), NumberRange(min=1, max=720)])
+    ttl_hours = IntegerField(
+        _l("Valid for (hours)"),
+        default=72,
+        validators=[DataRequired(), NumberRange(min=1, max=720)],
+    )
 
 
 class RoleForm(FlaskForm):

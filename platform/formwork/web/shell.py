@@ -46,5 +46,3 @@ def healthz() -> dict[str, str]:
     """Liveness and database reachability, for load balancers and the test harness."""
     db.session().execute(text("SELECT 1"))
     return {"status": "ok"}
-
-

@@ -46,7 +46,9 @@ def new() -> str | Response:
     if form.validate_on_submit():
         try:
             workspace = workspaces.create_workspace(
-                db.session(), current_user, form.name.data or "",
+                db.session(),
+                current_user,
+                form.name.data or "",
                 timezone=current_app.config["DEFAULT_TIMEZONE"],
             )
         except InputError as exc:
@@ -79,8 +81,9 @@ def settings() -> str | Response:
         else:
             flash(_("Workspace renamed."), "success")
             return redirect(url_for("workspaces.settings", workspace_id=actor.workspace_id))
-    return render_template("workspaces/settings.html", form=form,
-                           delete_form=DeleteWorkspaceForm(prefix="delete"))
+    return render_template(
+        "workspaces/settings.html", form=form, delete_form=DeleteWorkspaceForm(prefix="delete")
+    )
 
 
 @bp.post("/w/<int:workspace_id>/delete")
@@ -120,12 +123,14 @@ def members() -> str:
     actor = current_actor()
     pending = (
         invitations.pending_invitations(db.session(), actor)
-        if actor.role.at_least(Role.ADMIN) else []
+        if actor.role.at_least(Role.ADMIN)
+        else []
     )
     invite_form = InvitationForm(prefix="invite")
     invite_form.role.choices = role_select(include_owner=actor.role is Role.OWNER)
-    invite_form.ttl_hours.data = invite_form.ttl_hours.data or current_app.config[
-        "INVITATION_TTL_HOURS"]
+    invite_form.ttl_hours.data = (
+        invite_form.ttl_hours.data or current_app.config["INVITATION_TTL_HOURS"]
+    )
     return render_template(
         "workspaces/members.html",
         members=workspaces.list_members(db.session(), actor),
@@ -169,15 +174,19 @@ def invite() -> str | Response:
     if form.validate_on_submit():
         try:
             invitation, token = invitations.create_invitation(
-                db.session(), actor, role=Role(form.role.data), email=form.email.data or None,
+                db.session(),
+                actor,
+                role=Role(form.role.data),
+                email=form.email.data or None,
                 ttl_hours=form.ttl_hours.data or current_app.config["INVITATION_TTL_HOURS"],
             )
         except InputError as exc:
             form_error(form, exc)
         else:
             link = url_for("workspaces.accept_invitation", token=token, _external=True)
-            return render_template("workspaces/invitation_created.html",
-                                   invitation=invitation, link=link)
+            return render_template(
+                "workspaces/invitation_created.html", invitation=invitation, link=link
+            )
     for errors in form.errors.values():
         for error in errors:
             flash(str(error), "danger")
@@ -210,5 +219,6 @@ def accept_invitation(token: str) -> str | Response:
 @workspace_view(Role.ADMIN)
 def audit_log() -> str:
     """Recent admin actions in this workspace."""
-    return render_template("workspaces/audit.html",
-                           events=audit.list_events(db.session(), current_actor()))
+    return render_template(
+        "workspaces/audit.html", events=audit.list_events(db.session(), current_actor())
+    )
