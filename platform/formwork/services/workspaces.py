@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from formwork.models import Membership, Role, User, Workspace
 from formwork.services import audit
@@ -78,6 +78,7 @@ def list_members(session: Session, actor: Actor) -> list[Membership]:
     query = (
         select(Membership)
         .join(User)
+        .options(contains_eager(Membership.user))  # one query, not one per member
         .where(Membership.workspace_id == actor.workspace_id)
         .order_by(User.name, User.id)
     )
