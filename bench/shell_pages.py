@@ -61,14 +61,25 @@ def main(argv: list[str]) -> None:
 
         with app.app_context():
             session = db.session()
-            owner = accounts.create_user(session, email="owner@example.com", name="Owner",
-                                         password=PASSWORD, min_password_length=10)
+            owner = accounts.create_user(
+                session,
+                email="owner@example.com",
+                name="Owner",
+                password=PASSWORD,
+                min_password_length=10,
+            )
             workspace = workspaces.create_workspace(session, owner, "Bench Co")
             for n in range(members):
-                user = accounts.create_user(session, email=f"m{n}@example.com", name=f"M {n}",
-                                            password=PASSWORD, min_password_length=10)
-                session.add(Membership(workspace_id=workspace.id, user_id=user.id,
-                                       role=Role.MEMBER))
+                user = accounts.create_user(
+                    session,
+                    email=f"m{n}@example.com",
+                    name=f"M {n}",
+                    password=PASSWORD,
+                    min_password_length=10,
+                )
+                session.add(
+                    Membership(workspace_id=workspace.id, user_id=user.id, role=Role.MEMBER)
+                )
             session.commit()
             workspace_id = workspace.id
 
@@ -97,8 +108,10 @@ def main(argv: list[str]) -> None:
             ("bare Flask route (reference)", _timings(get_ok("/bench-reference"), repeat)),
             ("log-in page", _timings(get_ok("/login", anonymous), repeat)),
             ("workspace dashboard", _timings(get_ok(f"/w/{workspace_id}/"), repeat)),
-            (f"members page ({members + 1} members)",
-             _timings(get_ok(f"/w/{workspace_id}/members"), repeat)),
+            (
+                f"members page ({members + 1} members)",
+                _timings(get_ok(f"/w/{workspace_id}/members"), repeat),
+            ),
         ]
         reference_p50 = statistics.median(rows[0][1])
         print(f"{'page':40} {'p50 ms':>8} {'p95 ms':>8} {'x ref p50':>10}")

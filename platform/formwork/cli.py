@@ -46,6 +46,11 @@ def main() -> None:
     """Formwork: zero-code forms, workflows and customer tiering."""
 
 
+# FlaskGroup's --app/--env-file/--debug make no sense here: the app is always Formwork's,
+# configured through FORMWORK_* variables.
+main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
+
+
 def _is_embedded(app: Flask) -> bool:
     return str(app.config["DATABASE_URL"]).startswith("sqlite")
 

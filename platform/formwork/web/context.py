@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import flash, g, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -68,5 +69,6 @@ def form_error(form: FlaskForm, exc: PlatformError) -> None:
 def require_valid(form: FlaskForm) -> None:
     """For forms posted from list pages: the first error becomes an Invalid (422 page)."""
     if not form.validate_on_submit():
-        name, errors = next(iter(form.errors.items()), ("", ["invalid"]))
-        raise Invalid(str(errors[0]), field=str(name) or None)
+        for name, errors in form.errors.items():
+            raise Invalid(str(errors[0]), field=str(name))
+        raise Invalid(_l("Some of what you entered is not valid."))
