@@ -11,6 +11,15 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+# Expression indexes the platform creates for user forms; Alembic leaves them alone.
+MANAGED_INDEX_PREFIX = "fwx_"
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic hook: skip the platform-managed ``fwx_*`` indexes when comparing."""
+    return not (type_ == "index" and name is not None and name.startswith(MANAGED_INDEX_PREFIX))
 
 
 def script_location() -> Path:

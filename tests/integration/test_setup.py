@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, inspect, select
 from formwork import cli, create_app, db
 from formwork.config import ConfigError
 from formwork.db import Base
-from formwork.migrate import alembic_config
+from formwork.migrate import alembic_config, include_object
 from formwork.models import Membership, User, Workspace
 
 
@@ -26,7 +26,10 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     engine = create_engine(database_url)
     with engine.connect() as connection:
         diff = compare_metadata(
-            MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata
+            MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            ),
+            Base.metadata,
         )
     engine.dispose()
     assert diff == []
