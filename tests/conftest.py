@@ -108,6 +108,8 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
     yield build
     engine = create_engine(database_url)
     with engine.begin() as connection:
+        for (name,) in connection.execute(text("SELECT name FROM managed_indexes")).all():
+            connection.execute(text(f"DROP INDEX IF EXISTS {name}"))
         for table in reversed(Base.metadata.sorted_tables):
             connection.execute(delete(table))
     engine.dispose()

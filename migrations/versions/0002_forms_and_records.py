@@ -43,6 +43,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_apps")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("apps", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_apps_workspace_id"), ["workspace_id"], unique=False)
@@ -76,6 +77,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_forms")),
         sa.UniqueConstraint("workspace_id", "key", name=op.f("uq_forms_workspace_id_key")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("forms", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_forms_app_id"), ["app_id"], unique=False)
@@ -133,6 +135,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_form_versions")),
         sa.UniqueConstraint("form_id", "version", name=op.f("uq_form_versions_form_id_version")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("form_versions", schema=None) as batch_op:
         batch_op.create_index("ix_form_versions_workspace_id", ["workspace_id"], unique=False)
@@ -200,6 +203,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_records")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("records", schema=None) as batch_op:
         batch_op.create_index(

@@ -97,6 +97,9 @@ def _server_env(instance: Path) -> dict[str, str]:
     """The caller's environment without FORMWORK_* settings, so the run is hermetic."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("FORMWORK_")}
     env["FORMWORK_INSTANCE_PATH"] = str(instance)
+    # Every journey signs up or logs in people from 127.0.0.1: the default limit (10 a
+    # minute) would throttle the suite itself. test_auth checks the limiter on its own.
+    env["FORMWORK_AUTH_RATE_LIMIT"] = "300 per minute"
     # Opt-in: run the journeys against another database (e.g. PostgreSQL in CI).
     if database_url := os.environ.get("FORMWORK_E2E_DATABASE_URL"):
         env["FORMWORK_DATABASE_URL"] = database_url

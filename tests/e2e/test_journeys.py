@@ -1,8 +1,8 @@
 """A person's journeys through the real pages: sign-up, language, isolation, invitations.
 
 Every journey makes its own users (unique e-mails), so the tests run in any order. The
-whole module stays under the default log-in/sign-up rate limit (10 POSTs a minute per
-address): count the auth POSTs when you add a journey.
+live server raises the log-in/sign-up rate limit (see conftest), since every journey
+comes from 127.0.0.1.
 """
 
 from __future__ import annotations

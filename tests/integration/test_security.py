@@ -13,10 +13,19 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 from formwork import create_app, db
-from formwork.models import AuditEvent, Invitation, Membership, Role, Workspace
-from formwork.services import invitations
+from formwork.models import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    Record,
+    Role,
+    SavedView,
+    Workspace,
+)
+from formwork.services import invitations, records
 from formwork.services.scope import actor_for
 from tests.conftest import Auth, Factory
+from tests.integration.forms_fixtures import CUSTOMERS, ORDERS, published_forms
 
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 # Reachable without an account: the account pages, the language switch, the health check
@@ -61,6 +70,10 @@ class Victim:
     workspace_id: int
     owner_id: int
     invitation_id: int
+    app_id: int = 0
+    form_id: int = 0
+    record_id: int = 0
+    view_id: int = 0
 
 
 @pytest.fixture
@@ -73,7 +86,27 @@ def victim(app: Flask, factory: Factory) -> Victim:
         invitation, _token = invitations.create_invitation(
             session, actor, role=Role.MEMBER, ttl_hours=24
         )
-    return Victim(workspace.id, owner.id, invitation.id)
+        forms = published_forms(session, actor, {"customers": CUSTOMERS, "orders": ORDERS})
+        customers = forms["customers"]
+        record = records.create_record(session, actor, customers, {"name": "Victim record"})
+        view = SavedView(
+            workspace_id=workspace.id,
+            form_id=customers.id,
+            owner_id=None,
+            name="Victim view",
+            definition={},
+        )
+        session.add(view)
+        session.commit()
+        return Victim(
+            workspace.id,
+            owner.id,
+            invitation.id,
+            customers.app_id,
+            customers.id,
+            record.id,
+            view.id,
+        )
 
 
 def _url(rule: Rule, victim: Victim) -> str:
@@ -82,6 +115,10 @@ def _url(rule: Rule, victim: Victim) -> str:
         "user_id": victim.owner_id,
         "invitation_id": victim.invitation_id,
         "token": "not-a-real-token",
+        "app_id": victim.app_id,
+        "form_id": victim.form_id,
+        "record_id": victim.record_id,
+        "view_id": victim.view_id,
     }
     return rule.build({arg: values[arg] for arg in rule.arguments})[1]  # type: ignore[index]
 
@@ -113,6 +150,11 @@ def _victim_untouched(app: Flask, victim: Victim) -> None:
             )
             == 1
         )
+        record = session.get(Record, victim.record_id)
+        assert record is not None and record.data["name"] == "Victim record"
+        assert record.deleted_at is None and record.version == 1
+        view = session.get(SavedView, victim.view_id)
+        assert view is not None and view.name == "Victim view"
         invitation = session.get(Invitation, victim.invitation_id)
         assert invitation is not None and invitation.revoked_at is None
         assert session.scalar(select(func.count()).select_from(Invitation)) == 1

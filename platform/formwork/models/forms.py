@@ -15,6 +15,8 @@ class App(Base):
     """A named group of forms (with, later, their automations and reports)."""
 
     __tablename__ = "apps"
+    # Ids are never reused on SQLite either: caches and audit entries key on them.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(
@@ -39,7 +41,7 @@ class Form(Base):
     """
 
     __tablename__ = "forms"
-    __table_args__ = (UniqueConstraint("workspace_id", "key"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "key"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -61,7 +63,7 @@ class FormVersion(Base):
     """An immutable published version of a form's document."""
 
     __tablename__ = "form_versions"
-    __table_args__ = (UniqueConstraint("form_id", "version"),)
+    __table_args__ = (UniqueConstraint("form_id", "version"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))

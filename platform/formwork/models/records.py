@@ -24,6 +24,7 @@ class Record(Base):
     __table_args__ = (
         Index("ix_records_form_live", "workspace_id", "form_id", "deleted_at", "id"),
         Index("ix_records_form_updated", "workspace_id", "form_id", "updated_at"),
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -36,3 +36,32 @@ class Invalid(InputError):
 
 class Conflict(InputError):
     """The change collides with the current state (a duplicate, a stale version)."""
+
+
+class RecordInvalid(Invalid):
+    """A record's values break the form's rules; ``errors`` holds one entry per field."""
+
+    def __init__(self, message: Any, errors: list[Any]) -> None:
+        super().__init__(message)
+        self.errors = errors
+
+
+class StaleRecord(Conflict):
+    """Someone saved the record since this edit began; nothing was overwritten.
+
+    ``current`` is the stored data and ``current_version`` its version, so the page can
+    show both the stored and the attempted values side by side.
+    """
+
+    def __init__(self, message: Any, *, current: dict[str, Any], current_version: int) -> None:
+        super().__init__(message)
+        self.current = current
+        self.current_version = current_version
+
+
+class RowsInvalid(Invalid):
+    """Rows of a batch break the form's rules; ``rows`` maps row number → field errors."""
+
+    def __init__(self, message: Any, rows: dict[int, list[Any]]) -> None:
+        super().__init__(message)
+        self.rows = rows

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, contains_eager
 from formwork.models import Membership, Role, User, Workspace
 from formwork.services import audit
 from formwork.services.errors import Forbidden, Invalid, NotFound
+from formwork.services.indexes import drop_workspace_indexes
 from formwork.services.scope import Actor
 
 NAME_MAX_LENGTH = 100
@@ -70,6 +71,7 @@ def delete_workspace(session: Session, actor: Actor, confirm_name: str) -> None:
         target=actor.workspace.name,
         workspace=actor.workspace_id,
     )
+    drop_workspace_indexes(session, actor.workspace_id)
     session.delete(actor.workspace)
     session.commit()
 

@@ -7,11 +7,19 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from formwork.api import bp as api_bp
+    from formwork.web.apps import bp as apps_bp
     from formwork.web.auth import bp as auth_bp
+    from formwork.web.builder import bp as builder_bp
+    from formwork.web.lists import bp as lists_bp
+    from formwork.web.records import bp as records_bp
     from formwork.web.shell import bp as shell_bp
     from formwork.web.workspaces import bp as workspaces_bp
 
     app.register_blueprint(shell_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(workspaces_bp)
+    app.register_blueprint(apps_bp)
+    app.register_blueprint(builder_bp)
+    app.register_blueprint(records_bp)
+    app.register_blueprint(lists_bp)
     app.register_blueprint(api_bp)

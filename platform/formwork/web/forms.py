@@ -100,5 +100,14 @@ class RoleForm(FlaskForm):
     role = SelectField(_l("Role"))
 
 
+class AppForm(FlaskForm):
+    name = StringField(_l("App name"), validators=[DataRequired(), Length(max=100)])
+    description = StringField(_l("Description (optional)"), validators=[Length(max=1000)])
+
+
+class NewFormForm(FlaskForm):
+    title = StringField(_l("Form name"), validators=[DataRequired(), Length(max=100)])
+
+
 class ActionForm(FlaskForm):
     """A bare form for POST buttons (log out, leave, remove, revoke): CSRF only."""

@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response
 
 from formwork import db
 from formwork.models import Role
-from formwork.services import audit, invitations, workspaces
+from formwork.services import apps, audit, invitations, workspaces
 from formwork.services.errors import InputError
 from formwork.services.scope import workspaces_of
 from formwork.web.context import current_actor, form_error, require_valid, workspace_view
@@ -62,9 +62,12 @@ def new() -> str | Response:
 @bp.get("/w/<int:workspace_id>/")
 @workspace_view()
 def dashboard() -> str:
-    """The workspace home: its apps (and, for now, an honest empty state)."""
-    session["workspace_id"] = current_actor().workspace_id
-    return render_template("workspaces/dashboard.html")
+    """The workspace home: its apps and their forms."""
+    actor = current_actor()
+    session["workspace_id"] = actor.workspace_id
+    return render_template(
+        "workspaces/dashboard.html", app_list=apps.list_apps(db.session(), actor)
+    )
 
 
 @bp.route("/w/<int:workspace_id>/settings", methods=["GET", "POST"])
