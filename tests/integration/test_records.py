@@ -264,3 +264,39 @@ def test_removing_a_field_without_archiving_is_refused(crm) -> None:  # type: ig
     publishing.save_draft(session, who, customers, document, customers.draft_revision)
     preview = publishing.preview(session, who, customers, "zh-CN")
     assert not preview.ok
+
+
+def test_concurrent_edits_never_overwrite_silently(app: Flask, crm) -> None:  # type: ignore[no-untyped-def]
+    """Two people save the same version at the same moment: one wins, one gets a conflict."""
+    import threading
+
+    from formwork.services.scope import actor_for
+
+    session, who, customers, _orders = crm
+    record = records.create_record(session, who, customers, {"name": "Start"})
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def edit(name: str) -> None:
+        with app.app_context():
+            own = db.session()
+            me = actor_for(own, own.merge(who.user), who.workspace_id)
+            form = own.merge(customers)
+            barrier.wait()
+            try:
+                records.update_record(own, me, form, record.id, {"name": name}, expected_version=1)
+                outcomes.append(f"saved {name}")
+            except StaleRecord:
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=edit, args=(name,)) for name in ("Alice", "Bob")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(o.split()[0] for o in outcomes) == ["conflict", "saved"]
+    session.expire_all()
+    stored = session.get(Record, record.id)
+    winner = next(o.split()[1] for o in outcomes if o.startswith("saved"))
+    assert stored.data["name"] == winner and stored.version == 2  # type: ignore[union-attr]
+    assert len([r for r in records.revisions(session, who, stored) if r.action == "updated"]) == 1  # type: ignore[arg-type]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from form_engine.dialect import new_form
+from form_engine.dialect import label, new_form
+from form_engine.interop import InteropError, import_json_schema
 from formwork.models import App, Form, Role
 from formwork.services import audit
 from formwork.services.errors import Invalid, NotFound
@@ -121,3 +123,49 @@ def list_forms(session: Session, actor: Actor, app_id: int | None = None) -> lis
     if app_id is not None:
         query = query.where(Form.app_id == app_id)
     return list(session.scalars(query.order_by(Form.app_id, Form.position, Form.id)))
+
+
+IMPORT_MAX_BYTES = 512 * 1024
+
+
+def import_form(
+    session: Session,
+    actor: Actor,
+    app_id: int,
+    schema_text: str,
+    *,
+    title: str = "",
+    locale: str | None = None,
+) -> tuple[Form, list[str]]:
+    """A new form whose draft is a plain JSON Schema turned into a form document.
+
+    Returns the form and the import warnings (what the schema had that a form cannot
+    keep), in ``locale``. Nothing is published: the person reviews it in the designer.
+    """
+    actor.require(Role.ADMIN)
+    if len(schema_text.encode()) > IMPORT_MAX_BYTES:
+        raise Invalid(_l("The file is too large (at most 512 KB)."), field="schema")
+    try:
+        schema = json.loads(schema_text)
+    except json.JSONDecodeError as exc:
+        raise Invalid(
+            _l(
+                "This is not valid JSON (line %(line)d, column %(column)d).",
+                line=exc.lineno,
+                column=exc.colno,
+            ),
+            field="schema",
+        ) from exc
+    try:
+        result = import_json_schema(schema, title=title.strip() or None)
+    except InteropError as exc:
+        raise Invalid(
+            _l("This JSON Schema cannot be imported: %(problem)s", problem=exc.localised(locale)),
+            field="schema",
+        ) from exc
+    document = result.document
+    form = create_form(session, actor, app_id, label(document, "en") or title or "Imported form")
+    form.draft = document
+    form.draft_revision += 1
+    session.commit()
+    return form, [f"{issue.pointer}: {issue.message(locale)}" for issue in result.warnings]

@@ -14,12 +14,13 @@ transaction.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from form_engine.messages import FieldError, register_messages
@@ -49,6 +50,8 @@ register_messages(
 
 _UNIQUE_INDEX = re.compile(r"fwx_u_\d+_([a-z][a-z0-9_]*)")
 SEARCH_TEXT_MAX = 4000
+# About five seconds of waiting in all, like the connection's busy timeout.
+SQLITE_WRITE_RETRIES = 30
 
 
 def get_record(
@@ -236,18 +239,14 @@ def update_record(
     changes = diff_values(before, data)
     if not changes:
         return record
-    result = session.execute(
-        update(Record)
-        .where(Record.id == record.id, Record.version == expected_version)
-        .values(
-            data=data,
-            version=expected_version + 1,
-            updated_at=utcnow(),
-            form_version=runtime.version,
-            search_text=search_text(runtime, data),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    values = {
+        "data": data,
+        "version": expected_version + 1,
+        "updated_at": utcnow(),
+        "form_version": runtime.version,
+        "search_text": search_text(runtime, data),
+    }
+    result = _versioned_update(session, actor, form, record_id, expected_version, values)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise _stale(get_record(session, actor, form, record_id))
@@ -445,6 +444,41 @@ def _as_ids(value: Any) -> list[int]:
 def _kept_computed(runtime: FormRuntime, before: Mapping[str, Any]) -> dict[str, Any]:
     """Auto-numbers are assigned once and never change on edit."""
     return {key: before[key] for key in runtime.autonumbers if key in before}
+
+
+def _versioned_update(
+    session: Session,
+    actor: Actor,
+    form: Form,
+    record_id: int,
+    expected_version: int,
+    values: dict[str, Any],
+) -> Any:
+    """``UPDATE … WHERE version = expected``; a concurrent save makes it match nothing.
+
+    SQLite refuses to turn a read transaction into a write while another connection is
+    writing ("database is locked", without waiting, to avoid a deadlock). Then we start
+    over with a fresh snapshot after a short pause: once the other save has committed,
+    the version check reports the conflict.
+    """
+    for attempt in range(SQLITE_WRITE_RETRIES):
+        try:
+            return session.execute(
+                update(Record)
+                .where(Record.id == record_id, Record.version == expected_version)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        except OperationalError as exc:
+            session.rollback()
+            if "locked" not in str(exc.orig) or attempt == SQLITE_WRITE_RETRIES - 1:
+                raise
+            current = get_record(session, actor, form, record_id)
+            if current.version != expected_version:
+                raise _stale(current) from exc
+            session.rollback()
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _sync_links(session: Session, runtime: FormRuntime, record: Record) -> None:

@@ -11,14 +11,16 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 
+from form_engine.interop import export_json_schema
 from form_engine.messages import normalise_locale
 from formwork import db
 from formwork.models import Form, Role
 from formwork.services import apps, designer, publishing
-from formwork.services.errors import Conflict, InputError
+from formwork.services.errors import Conflict, InputError, NotFound
 from formwork.web.context import current_actor, workspace_view
 
 bp = Blueprint("builder", __name__, url_prefix="/w/<int:workspace_id>/forms/<int:form_id>/design")
@@ -205,3 +207,18 @@ def _json_body() -> dict[str, Any]:
 
 def _int(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
+@bp.get("/export.json")
+@workspace_view(Role.ADMIN)
+def export_schema(form_id: int) -> Response:
+    """The published form as a plain JSON Schema (2020-12) file."""
+    actor = current_actor()
+    session = db.session()
+    form = apps.get_form(session, actor, form_id)
+    document = publishing.published_document(session, form)
+    if document is None:
+        raise NotFound(_l("This form is not published yet."))
+    response = jsonify(export_json_schema(document))
+    response.headers["Content-Disposition"] = f'attachment; filename="{form.key}.schema.json"'
+    return response

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional
 
@@ -107,6 +116,11 @@ class AppForm(FlaskForm):
 
 class NewFormForm(FlaskForm):
     title = StringField(_l("Form name"), validators=[DataRequired(), Length(max=100)])
+
+
+class ImportSchemaForm(FlaskForm):
+    file = FileField(_l("JSON Schema file"))
+    text = TextAreaField(_l("…or paste the JSON Schema"), validators=[Length(max=512 * 1024)])
 
 
 class ActionForm(FlaskForm):
