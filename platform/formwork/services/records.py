@@ -365,31 +365,7 @@ def _reference_errors(
 ) -> list[FieldError]:
     """Links must point at live records of the right form in this workspace; members at
     members of this workspace. Ids from elsewhere look exactly like missing ones."""
-    errors: list[FieldError] = []
-    for key, target_form_key in runtime.links.items():
-        ids = _as_ids(data.get(key))
-        if not ids:
-            continue
-        found = set(
-            session.scalars(
-                select(Record.id)
-                .join(Form, Form.id == Record.form_id)
-                .where(
-                    Record.workspace_id == actor.workspace_id,
-                    Form.key == target_form_key,
-                    Record.id.in_(ids),
-                    Record.deleted_at.is_(None),
-                )
-            )
-        )
-        for missing in sorted(set(ids) - found):
-            errors.append(FieldError((key,), "link_not_found", {"id": missing}))
-    for key, _schema, kind in runtime.compiled.fields:
-        if kind.key != "member" or data.get(key) is None:
-            continue
-        if session.get(Membership, (actor.workspace_id, data[key])) is None:
-            errors.append(FieldError((key,), "member_not_found", {"id": data[key]}))
-    return errors
+    return _bulk_reference_errors(session, actor, runtime, [data]).get(1, [])
 
 
 def _bulk_reference_errors(
