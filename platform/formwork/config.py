@@ -45,6 +45,8 @@ class DefaultConfig:
     # Force Secure cookies even when a request does not look like HTTPS (behind a proxy
     # without PROXY_FIX); cookies are always Secure on HTTPS requests.
     SECURE_COOKIES = False
+    # Largest accepted attachment file, in bytes (files live in <instance>/uploads).
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
     # Framework settings derived from the above are filled in by load_config.
     SESSION_COOKIE_HTTPONLY = True

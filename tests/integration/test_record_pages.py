@@ -254,7 +254,7 @@ def _good_kitchen(site: Site, customer: int) -> dict[str, Any]:
 
 
 def test_new_page_has_an_input_for_every_field_type(site: Site) -> None:
-    """Each type gets its widget; computed fields are read-only; attachments say why not."""
+    """Each type gets its widget; computed fields are read-only."""
     page = site.client.get(site.url("kitchen")).get_data(as_text=True)
     expected = [
         'name="name" type="text"', '<textarea class="form-control" id="bio"',
@@ -267,7 +267,8 @@ def test_new_page_has_an_input_for_every_field_type(site: Site) -> None:
         'name="addr-detail"', 'name="owner"', 'name="customer"', 'multiple name="customers"',
         'name="tags" placeholder=', 'name="lines-0-item"', 'name="lines-0-gift"',
         'name="lines-__index__-qty"', 'data-add-row="lines"', 'name="files" type="file"',
-        "Attachments are not available yet", "Calculated when saved",
+        'multiple name="files" type="file"', 'enctype="multipart/form-data"',
+        "Calculated when saved",
     ]  # fmt: skip
     for fragment in expected:
         assert fragment in page, fragment

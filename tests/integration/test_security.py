@@ -119,6 +119,7 @@ def _url(rule: Rule, victim: Victim) -> str:
         "form_id": victim.form_id,
         "record_id": victim.record_id,
         "view_id": victim.view_id,
+        "file_id": "0" * 32,
     }
     return rule.build({arg: values[arg] for arg in rule.arguments})[1]  # type: ignore[index]
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from form_engine.fields.base import generic_format
 from formwork.models import Form, RecordRevision
+from formwork.services.attachments import human_size, valid_id
 from formwork.services.form_runtime import FormRuntime
 from formwork.web.record_forms import FieldSpec, field_specs
 from formwork.web.record_input import hidden_keys
@@ -27,6 +28,7 @@ class LinkResolver(Protocol):
 
 
 RecordUrl = Callable[[Form, int], str]
+FileUrl = Callable[[str], str]
 
 
 @dataclass
@@ -37,10 +39,11 @@ class ShownField:
     text: str = ""
     links: list[tuple[str, str | None]] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+    files: list[tuple[str, str, str]] = field(default_factory=list)  # name, size, url
 
     @property
     def empty(self) -> bool:
-        return not (self.text or self.links or self.rows)
+        return not (self.text or self.links or self.rows or self.files)
 
 
 @dataclass
@@ -103,6 +106,7 @@ def shown_fields(
     locale: str,
     resolver: LinkResolver,
     record_url: RecordUrl,
+    file_url: FileUrl | None = None,
 ) -> list[ShownField]:
     """The fields of a record in display order; hidden fields are left out."""
     hidden = hidden_keys(runtime, _input_data(runtime, data))
@@ -124,6 +128,12 @@ def shown_fields(
                 [text_of(column, row.get(column.key), locale, members) for column in spec.columns]
                 for row in value
                 if isinstance(row, Mapping)
+            ]
+        elif spec.type == "attachment" and file_url is not None and isinstance(value, list):
+            item.files = [
+                (str(one.get("name", "")), human_size(one.get("size")), file_url(one["id"]))
+                for one in value
+                if isinstance(one, Mapping) and valid_id(one.get("id"))
             ]
         elif spec.type != "section":
             item.text = text_of(spec, value, locale, members)

@@ -39,6 +39,7 @@ from wtforms.widgets import (
     DateInput,
     DateTimeLocalInput,
     EmailInput,
+    FileInput,
     ListWidget,
     TelInput,
     URLInput,
@@ -199,10 +200,19 @@ class ComputedField(Field):
 
 
 class AttachmentField(FileField):
-    """Attachments need file storage, which does not exist yet: shown disabled."""
+    """A multiple file input; ``data`` stays the stored list of ``{id, name, size,
+    content_type}`` (the view reads the uploads and the remove boxes itself)."""
+
+    widget = FileInput(multiple=True)
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         return None
+
+    @property
+    def files(self) -> list[Mapping[str, Any]]:
+        """The stored files, for the list with remove boxes."""
+        data = self.data if isinstance(self.data, list) else []
+        return [item for item in data if isinstance(item, Mapping)]
 
 
 class AddressForm(Form):
@@ -353,7 +363,7 @@ def _unbound(spec: FieldSpec, locale: str) -> UnboundField | None:
     if kind in COMPUTED:
         return ComputedField(spec=spec, locale=locale, **common)
     if kind == "attachment":
-        return AttachmentField(render_kw={"disabled": True}, **common)
+        return AttachmentField(**common)
     if kind == "textarea":
         return TextAreaField(render_kw={"rows": 4}, **common)
     if kind in ("number", "money", "percent"):

@@ -7,10 +7,10 @@ errors go back onto the WTForms fields in the user's language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,8 @@ from form_engine.dialect import label
 from form_engine.messages import normalise_locale
 from formwork import db
 from formwork.models import Form, Record, Role
-from formwork.services import apps, records, workspaces
+from formwork.services import apps, attachments, records, workspaces
+from formwork.services.attachments import AttachmentRejected
 from formwork.services.errors import NotFound, RecordInvalid, StaleRecord
 from formwork.services.form_runtime import FormRuntime, runtime_for
 from formwork.services.record_query import ListQuery, list_records
@@ -143,9 +144,18 @@ def new(form_id: int) -> tuple[str, int] | Response:
     status = 200
     if page.validate_on_submit():
         posted = raw_input(page.specs, request.form)
+        files = _uploads(form, page, {})
         try:
-            record = records.create_record(session, actor, form, posted.values, source="html")
+            if files.problems:
+                status = _refuse_files(page, files)
+                raise _NotSaved
+            record = records.create_record(
+                session, actor, form, {**posted.values, **files.values}, source="html"
+            )
+        except _NotSaved:
+            pass
         except RecordInvalid as exc:
+            attachments.discard(form.workspace_id, files.added)
             general = apply_errors(page, exc.errors, locale, posted.rows)
             flash(str(exc.message), "danger")
             status = 422
@@ -166,7 +176,20 @@ def show(form_id: int, record_id: int) -> str:
     form, runtime = _published(session, actor, form_id)
     record = records.get_record(session, actor, form, record_id, include_deleted=True)
     choices = ServiceChoices(session, actor)
-    shown = record_display.shown_fields(runtime, record.data, locale, choices, _url_for_record)
+    shown = record_display.shown_fields(
+        runtime,
+        record.data,
+        locale,
+        choices,
+        _url_for_record,
+        file_url=lambda file_id: url_for(
+            "records.attachment",
+            workspace_id=form.workspace_id,
+            form_id=form.id,
+            record_id=record.id,
+            file_id=file_id,
+        ),
+    )
     members = dict(choices.members())
     history = record_display.history(
         runtime, records.revisions(session, actor, record), locale, members
@@ -202,21 +225,29 @@ def edit(form_id: int, record_id: int) -> tuple[str, int] | Response:
     status = 200
     if page.validate_on_submit():
         posted = raw_input(page.specs, request.form)
+        files = _uploads(form, page, stored)
         try:
+            if files.problems:
+                status = _refuse_files(page, files)
+                raise _NotSaved
             records.update_record(
                 session,
                 actor,
                 form,
                 record.id,
-                posted.values,
+                {**posted.values, **files.values},
                 expected_version=_int(page.version_field.data),
                 source="html",
             )
+        except _NotSaved:
+            pass
         except RecordInvalid as exc:
+            attachments.discard(form.workspace_id, files.added)
             general = apply_errors(page, exc.errors, locale, posted.rows)
             flash(str(exc.message), "danger")
             status = 422
         except StaleRecord as exc:
+            attachments.discard(form.workspace_id, files.added)
             conflict = _conflict(runtime, exc, posted, locale, dict(choices.members()))
             page.version_field.data = str(exc.current_version)
             page.version_field.raw_data = [str(exc.current_version)]
@@ -232,6 +263,30 @@ def edit(form_id: int, record_id: int) -> tuple[str, int] | Response:
         general=general,
         conflict=conflict,
     ), status
+
+
+@bp.get("/<int:record_id>/files/<file_id>")
+@workspace_view()
+def attachment(form_id: int, record_id: int, file_id: str) -> Response:
+    """Download a file of one of the record's attachment fields (never shown inline)."""
+    actor, session = current_actor(), db.session()
+    form, runtime = _published(session, actor, form_id)
+    record = records.get_record(session, actor, form, record_id, include_deleted=True)
+    keys = [key for key, _s, kind in runtime.compiled.fields if kind.key == "attachment"]
+    item = attachments.find(record.data, keys, file_id)
+    path = attachments.path_for(form.workspace_id, file_id)
+    if not path.is_file():
+        raise NotFound(_l("This file does not exist."))
+    response = send_file(
+        path,
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=attachments.clean_name(item.get("name")),
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.post("/<int:record_id>/delete")
@@ -254,6 +309,67 @@ def restore(form_id: int, record_id: int) -> Response:
     records.restore_record(session, actor, form, record_id)
     flash(_("Record #%(id)s restored.", id=record_id), "success")
     return redirect(_show_url(form, record_id))
+
+
+class _NotSaved(Exception):
+    """The post is refused before the records service is asked (a bad upload)."""
+
+
+class _Uploads:
+    """Attachment values for the engine: kept stored files plus the new uploads."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, list[dict[str, Any]]] = {}
+        self.added: list[dict[str, Any]] = []
+        self.problems: dict[str, list[str]] = {}
+
+
+def _uploads(form: Form, page: RecordForm, stored: Mapping[str, Any]) -> _Uploads:
+    """Store the files posted for each attachment field; a refused one stores nothing.
+
+    Stored files stay unless their ``<key>-remove`` box is ticked; only ids already in
+    the record are kept, so a post can never point at a file it did not upload.
+    """
+    result = _Uploads()
+    for spec in page.specs:
+        if spec.type != "attachment" or spec.schema.get("readOnly"):
+            continue
+        removed = set(request.form.getlist(f"{spec.key}-remove"))
+        existing = stored.get(spec.key)
+        kept = [
+            dict(item)
+            for item in (existing if isinstance(existing, list) else ())
+            if isinstance(item, Mapping) and str(item.get("id")) not in removed
+        ]
+        added: list[dict[str, Any]] = []
+        for upload in request.files.getlist(spec.key):
+            if not upload.filename:
+                continue  # the empty part a browser sends when no file is chosen
+            try:
+                item = attachments.store(
+                    form.workspace_id, upload.stream, upload.filename, upload.mimetype
+                )
+            except AttachmentRejected as exc:
+                result.problems.setdefault(spec.key, []).append(str(exc.message))
+            else:
+                added.append(item)
+        result.added += added
+        result.values[spec.key] = kept + added
+    if result.problems:
+        attachments.discard(form.workspace_id, result.added)
+        result.added = []
+    return result
+
+
+def _refuse_files(page: RecordForm, files: _Uploads) -> int:
+    for spec in page.specs:
+        messages = files.problems.get(spec.key)
+        bound = page.field_of(spec)
+        if messages and bound is not None:
+            page.problems.setdefault(bound.name, []).extend(messages)
+            bound.errors = [*bound.errors, *messages]
+    flash(_("The record was not saved: a file could not be accepted."), "danger")
+    return 422
 
 
 def _url_for_record(form: Form, record_id: int) -> str:
