@@ -13,12 +13,16 @@ from flask import Flask
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Expression indexes the platform creates for user forms; Alembic leaves them alone.
 MANAGED_INDEX_PREFIX = "fwx_"
+# APScheduler's job store creates and owns this table itself.
+SCHEDULER_JOBS_TABLE = "scheduler_jobs"
 
 
 def include_object(
     obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
 ) -> bool:
-    """Alembic hook: skip the platform-managed ``fwx_*`` indexes when comparing."""
+    """Alembic hook: skip the platform-managed ``fwx_*`` indexes and the job store's table."""
+    if type_ == "table" and name == SCHEDULER_JOBS_TABLE:
+        return False
     return not (type_ == "index" and name is not None and name.startswith(MANAGED_INDEX_PREFIX))
 
 

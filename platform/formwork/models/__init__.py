@@ -1,25 +1,43 @@
 """Typed SQLAlchemy models, one module per aggregate. Importing this registers them all."""
 
 from formwork.models.audit import AuditEvent
+from formwork.models.automations import (
+    Automation,
+    AutomationCounter,
+    Event,
+    Run,
+    SchedulerLock,
+    Step,
+)
 from formwork.models.forms import App, AutonumberCounter, Form, FormVersion
 from formwork.models.records import ManagedIndex, Record, RecordLink, RecordRevision, SavedView
+from formwork.models.tasks import EmailMessage, Notification, Task
 from formwork.models.users import User
 from formwork.models.workspaces import Invitation, Membership, Role, Workspace
 
 __all__ = [
     "App",
     "AuditEvent",
+    "Automation",
+    "AutomationCounter",
     "AutonumberCounter",
+    "EmailMessage",
+    "Event",
     "Form",
     "FormVersion",
     "Invitation",
     "ManagedIndex",
     "Membership",
+    "Notification",
     "Record",
     "RecordLink",
     "RecordRevision",
     "Role",
+    "Run",
     "SavedView",
+    "SchedulerLock",
+    "Step",
+    "Task",
     "User",
     "Workspace",
 ]

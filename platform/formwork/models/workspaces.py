@@ -48,6 +48,9 @@ class Workspace(Base):
     name: Mapped[str] = mapped_column(String(100))
     # IANA name; date-relative automations run in the workspace's own day.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Webhooks to private, loopback and link-local addresses are refused unless an admin
+    # of the workspace allows them (e.g. for an intranet ERP).
+    allow_private_webhooks: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(
