@@ -74,6 +74,10 @@ class Victim:
     form_id: int = 0
     record_id: int = 0
     view_id: int = 0
+    task_id: int = 0
+    automation_id: int = 0
+    run_id: int = 0
+    notification_id: int = 0
 
 
 @pytest.fixture
@@ -120,6 +124,10 @@ def _url(rule: Rule, victim: Victim) -> str:
         "record_id": victim.record_id,
         "view_id": victim.view_id,
         "file_id": "0" * 32,
+        "task_id": victim.task_id,
+        "automation_id": victim.automation_id,
+        "run_id": victim.run_id,
+        "notification_id": victim.notification_id,
     }
     return rule.build({arg: values[arg] for arg in rule.arguments})[1]  # type: ignore[index]
 

@@ -9,10 +9,13 @@ def register_blueprints(app: Flask) -> None:
     from formwork.api import bp as api_bp
     from formwork.web.apps import bp as apps_bp
     from formwork.web.auth import bp as auth_bp
+    from formwork.web.automations import bp as automations_bp
     from formwork.web.builder import bp as builder_bp
     from formwork.web.lists import bp as lists_bp
+    from formwork.web.notifications import bp as notifications_bp
     from formwork.web.records import bp as records_bp
     from formwork.web.shell import bp as shell_bp
+    from formwork.web.tasks import bp as tasks_bp
     from formwork.web.workspaces import bp as workspaces_bp
 
     app.register_blueprint(shell_bp)
@@ -22,4 +25,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(builder_bp)
     app.register_blueprint(records_bp)
     app.register_blueprint(lists_bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(automations_bp)
     app.register_blueprint(api_bp)

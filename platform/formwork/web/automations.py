@@ -1,0 +1,7 @@
+"""Pages for automations (being built)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("automations", __name__)

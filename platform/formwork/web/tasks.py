@@ -1,0 +1,7 @@
+"""Pages for tasks (being built)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("tasks", __name__)
