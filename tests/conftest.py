@@ -99,6 +99,8 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
             "SECRET_KEY": "test-" + secrets.token_hex(16),
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            # Automations run in the request that raised them: deterministic tests.
+            "EXECUTOR": "inline",
             **overrides,
         }
         app = create_app(config)

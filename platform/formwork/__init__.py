@@ -22,6 +22,7 @@ def instance_path(config: Mapping[str, Any] | None = None) -> Path:
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: config, extensions, blueprints, error handlers, CLI."""
     from formwork import cli, db, extensions
+    from formwork.automation import executors
     from formwork.config import load_config
     from formwork.web import register_blueprints, security
     from formwork.web.errors import register_error_handlers
@@ -30,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, config)
 
     db.init_app(app)
+    executors.init_app(app)
     security.init_app(app)
     extensions.init_app(app)
     register_blueprints(app)

@@ -27,6 +27,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_user)
     app.cli.add_command(create_workspace)
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
 
 
 def _create_app() -> Flask:
@@ -60,10 +62,20 @@ def _is_embedded(app: Flask) -> bool:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 @click.option("--demo", is_flag=True, help="Create the demo workspace and user (idempotent).")
+@click.option(
+    "--scheduler/--no-scheduler",
+    "with_scheduler",
+    default=True,
+    show_default=True,
+    help="Run the automation scheduler in this process (it idles while another holds it).",
+)
 @with_appcontext
-def serve(host: str, port: int, threads: int, demo: bool) -> None:
-    """Run Formwork with the production WSGI server (waitress)."""
+def serve(host: str, port: int, threads: int, demo: bool, with_scheduler: bool) -> None:
+    """Run Formwork with the production WSGI server (waitress), with the automation
+    executor and scheduler in the same process on the default set-up."""
     import waitress
+
+    from formwork.automation.executors import executor_for
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if _is_embedded(app):
@@ -75,9 +87,63 @@ def serve(host: str, port: int, threads: int, demo: bool) -> None:
             raise click.ClickException("--demo is refused in production (known password)")
         _ensure_demo(app)
         click.echo(f"Demo: log in at http://{host}:{port}/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    executor = executor_for(app)
+    executor.start()
+    service = None
+    if with_scheduler:
+        from formwork.automation.scheduler import SchedulerService
+
+        service = SchedulerService(app)
+        service.start()
     click.echo(f"Formwork listening on http://{host}:{port}/  (Ctrl+C to stop)")
     logging.getLogger("waitress").setLevel(logging.WARNING)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="Formwork")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="Formwork")
+    finally:
+        if service is not None:
+            service.stop()
+        executor.stop()
+
+
+@click.command("worker")
+@click.option("--concurrency", default=4, show_default=True, type=int, help="Worker threads.")
+@click.option("--loglevel", default="INFO", show_default=True, help="Celery log level.")
+@with_appcontext
+def worker(concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker for automations (needs FORMWORK_CELERY_BROKER_URL)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not app.config.get("CELERY_BROKER_URL"):
+        raise click.ClickException("set FORMWORK_CELERY_BROKER_URL (a Redis or RabbitMQ URL)")
+    from formwork.automation.celery_app import celery_for
+
+    celery = celery_for(app)
+    celery.worker_main(
+        [
+            "worker",
+            f"--loglevel={loglevel}",
+            "--pool=threads",
+            f"--concurrency={concurrency}",
+            f"--queues={app.config['CELERY_QUEUE']}",
+            "--without-gossip",
+            "--without-mingle",
+        ]
+    )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the automation scheduler: cron schedules, date scans, wake-ups, sweeps.
+
+    Only one scheduler works at a time (a lock in the database); start a second one and
+    it waits, taking over if the first stops.
+    """
+    from formwork.automation.scheduler import run_forever
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if _is_embedded(app):
+        migrate.upgrade(app)
+    run_forever(app)
 
 
 def _ensure_demo(app: Flask) -> None:
@@ -159,3 +225,7 @@ def create_workspace(name: str, owner_email: str, timezone: str | None) -> None:
         f"created workspace {workspace.id} “{workspace.name}” owned by {owner.email} "
         f"({Role.OWNER.value})"
     )
+
+
+if __name__ == "__main__":
+    main()

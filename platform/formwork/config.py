@@ -48,6 +48,24 @@ class DefaultConfig:
     # Largest accepted attachment file, in bytes (files live in <instance>/uploads).
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
+    # Automations (docs/automations.md). Where runs execute: "threads" (in-process, the
+    # default), "celery" (``formwork worker`` processes on a broker) or "inline" (tests).
+    EXECUTOR = "threads"
+    EXECUTOR_THREADS = 4
+    CELERY_BROKER_URL: str | None = None
+    CELERY_QUEUE = "formwork"
+    # A worker holds a run this long between steps; a dead worker's runs move on after.
+    RUN_LEASE_SECONDS = 60
+    # The scheduler: its lock's lease, and how often it sweeps, scans dates, sends mail.
+    SCHEDULER_LEASE_SECONDS = 30
+    SWEEP_SECONDS = 5
+    DATE_SCAN_SECONDS = 900
+    MAILER_SECONDS = 15
+    # Outgoing e-mail: smtp://user:password@host:587 (or smtps://…); unset → logged only.
+    SMTP_URL: str | None = None
+    SMTP_STARTTLS = False
+    MAIL_FROM = "Formwork <no-reply@localhost>"
+
     # Framework settings derived from the above are filled in by load_config.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

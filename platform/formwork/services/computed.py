@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from form_engine.formulas import compute_formulas
+from formwork.automation import outbox
 from formwork.models import AutonumberCounter, Form, Record, RecordLink, RecordRevision
 from formwork.services.condition_sql import json_value
 from formwork.services.form_runtime import FormRuntime, runtime_for
@@ -261,6 +262,17 @@ def recompute(session: Session, record: Record, *, depth: int = 0) -> bool:
             record_version=record.version,
             actor_id=None,
         )
+    )
+    # Computed changes raise events too: "total spent changed" is what tier and
+    # follow-up automations listen for.
+    outbox.emit(
+        session,
+        workspace_id=record.workspace_id,
+        type="updated",
+        form_id=record.form_id,
+        record_id=record.id,
+        payload={"before": before, "after": dict(after), "changed": sorted(changes)},
+        source="computed",
     )
     propagate(session, runtime, record, before=before, depth=depth)
     return True

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from form_engine.messages import FieldError, register_messages
+from formwork.automation import outbox
 from formwork.db import utcnow
 from formwork.models import Form, Membership, Record, RecordLink, RecordRevision, Role
 from formwork.services import computed
@@ -50,6 +51,8 @@ register_messages(
 
 _UNIQUE_INDEX = re.compile(r"fwx_u_\d+_([a-z][a-z0-9_]*)")
 SEARCH_TEXT_MAX = 4000
+# The revision/event key of an owner change (not a field: owners live on the record row).
+OWNER_CHANGE_KEY = "_owner"
 # About five seconds of waiting in all, like the connection's busy timeout.
 SQLITE_WRITE_RETRIES = 30
 
@@ -75,7 +78,10 @@ def create_record(
     source: str = "html",
     commit: bool = True,
 ) -> Record:
-    """Validate and store a new record. Raises RecordInvalid with per-field errors."""
+    """Validate and store a new record. Raises RecordInvalid with per-field errors.
+
+    Writes a ``created`` event in the same transaction (automations, DESIGN §5).
+    """
     actor.require(Role.MEMBER)
     runtime = _runtime(session, form)
     data = _clean(session, actor, runtime, raw, source)
@@ -110,6 +116,7 @@ def create_record(
         )
     )
     _flush_unique(session, runtime)
+    _emit(session, actor, record, "created", before=None, source=source)
     computed.propagate(session, runtime, record, before={})
     if commit:
         session.commit()
@@ -123,12 +130,15 @@ def bulk_create(
     rows: Sequence[Mapping[str, Any]],
     *,
     source: str = "json",
+    fire_automations: bool = True,
 ) -> list[int]:
     """Validate and insert many records in one transaction (imports, API batches).
 
     All or nothing: when any row is invalid, nothing is stored and RowsInvalid lists the
     errors by row number (1-based). Computed fields, links, revisions and the rollups of
-    linked records are handled in batches rather than row by row.
+    linked records are handled in batches rather than row by row. Every row raises a
+    ``created`` event like a single save, unless the caller opts out explicitly with
+    ``fire_automations=False`` (the events are still stored, marked not to fire).
     """
     actor.require(Role.MEMBER)
     runtime = _runtime(session, form)
@@ -199,6 +209,22 @@ def bulk_create(
     if links:
         session.execute(insert(RecordLink), links)
     _flush_unique(session, runtime)
+    outbox.emit_many(
+        session,
+        [
+            {
+                "workspace_id": actor.workspace_id,
+                "type": "created",
+                "form_id": form.id,
+                "record_id": record_id,
+                "payload": {"before": None, "after": data, "changed": sorted(data)},
+                "actor_id": actor.user_id,
+                "source": _event_source(source),
+                "fire": fire_automations,
+            }
+            for record_id, data in zip(ids, cleaned, strict=True)
+        ],
+    )
     targets = {target for link in links for target in [link["target_id"]]}
     for record in session.scalars(select(Record).where(Record.id.in_(targets))):
         computed.recompute(session, record, depth=1)
@@ -216,6 +242,7 @@ def update_record(
     expected_version: int,
     source: str = "html",
     partial: bool = False,
+    commit: bool = True,
 ) -> Record:
     """Save an edit made on ``expected_version``; a newer stored version is a conflict.
 
@@ -264,22 +291,82 @@ def update_record(
     session.refresh(record)
     _sync_links(session, runtime, record)
     _flush_unique(session, runtime)
+    _emit(session, actor, record, "updated", before=before, source=source)
     computed.propagate(session, runtime, record, before=before)
-    session.commit()
+    if commit:
+        session.commit()
     return record
 
 
-def delete_record(session: Session, actor: Actor, form: Form, record_id: int) -> None:
+def delete_record(
+    session: Session, actor: Actor, form: Form, record_id: int, *, commit: bool = True
+) -> None:
     """Soft delete: the record disappears from lists and rollups, restorable."""
-    _set_deleted(session, actor, form, record_id, deleted=True)
+    _set_deleted(session, actor, form, record_id, deleted=True, commit=commit)
 
 
-def restore_record(session: Session, actor: Actor, form: Form, record_id: int) -> None:
-    _set_deleted(session, actor, form, record_id, deleted=False)
+def restore_record(
+    session: Session, actor: Actor, form: Form, record_id: int, *, commit: bool = True
+) -> None:
+    _set_deleted(session, actor, form, record_id, deleted=False, commit=commit)
+
+
+def assign_owner(
+    session: Session,
+    actor: Actor,
+    form: Form,
+    record_id: int,
+    owner_id: int | None,
+    *,
+    commit: bool = True,
+) -> Record:
+    """Make ``owner_id`` (a workspace member, or nobody) the record's owner (负责人)."""
+    actor.require(Role.MEMBER)
+    record = get_record(session, actor, form, record_id)
+    if owner_id is not None and session.get(Membership, (actor.workspace_id, owner_id)) is None:
+        raise RecordInvalid(
+            _l("Please correct the marked fields."),
+            [FieldError(("owner",), "member_not_found", {"id": owner_id})],
+        )
+    if record.owner_id == owner_id:
+        return record
+    previous = record.owner_id
+    record.owner_id = owner_id
+    record.version += 1
+    record.updated_at = utcnow()
+    session.add(
+        RecordRevision(
+            workspace_id=actor.workspace_id,
+            record_id=record.id,
+            form_id=form.id,
+            action="assigned",
+            changes={OWNER_CHANGE_KEY: [previous, owner_id]},
+            record_version=record.version,
+            actor_id=actor.user_id,
+        )
+    )
+    outbox.emit(
+        session,
+        workspace_id=actor.workspace_id,
+        type="updated",
+        form_id=form.id,
+        record_id=record.id,
+        payload={
+            "before": record.data,
+            "after": record.data,
+            "changed": [OWNER_CHANGE_KEY],
+            "owner": [previous, owner_id],
+        },
+        actor_id=actor.user_id,
+        source="ui",
+    )
+    if commit:
+        session.commit()
+    return record
 
 
 def _set_deleted(
-    session: Session, actor: Actor, form: Form, record_id: int, *, deleted: bool
+    session: Session, actor: Actor, form: Form, record_id: int, *, deleted: bool, commit: bool
 ) -> None:
     actor.require(Role.MEMBER)
     runtime = _runtime(session, form)
@@ -301,8 +388,10 @@ def _set_deleted(
     )
     if not deleted:
         _flush_unique(session, runtime)
+    _emit(session, actor, record, "deleted" if deleted else "restored", before=record.data)
     computed.propagate(session, runtime, record, before=record.data)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def revisions(session: Session, actor: Actor, record: Record) -> list[RecordRevision]:
@@ -321,6 +410,8 @@ def values_at(record: Record, history: list[RecordRevision], version: int) -> di
         if revision.record_version <= version:
             break
         for key, (before, _after) in revision.changes.items():
+            if key.startswith("_"):  # not a field (an owner change)
+                continue
             if before is None:
                 data.pop(key, None)
             else:
@@ -499,6 +590,43 @@ def _stale(record: Record) -> StaleRecord:
         ),
         current=dict(record.data),
         current_version=record.version,
+    )
+
+
+def _event_source(source: str) -> str:
+    return {"html": "ui", "json": "api", "csv": "import"}.get(source, source)
+
+
+def _emit(
+    session: Session,
+    actor: Actor,
+    record: Record,
+    type_: str,
+    *,
+    before: Mapping[str, Any] | None,
+    source: str = "html",
+) -> None:
+    """Write the change's event into this transaction (the outbox)."""
+    after = dict(record.data)
+    if type_ == "updated":
+        changed = sorted(diff_values(before or {}, after))
+    elif type_ == "created":
+        changed = sorted(after)
+    else:
+        changed = []
+    outbox.emit(
+        session,
+        workspace_id=record.workspace_id,
+        type=type_,
+        form_id=record.form_id,
+        record_id=record.id,
+        payload={
+            "before": dict(before) if before is not None else None,
+            "after": after,
+            "changed": changed,
+        },
+        actor_id=actor.user_id,
+        source=_event_source(source),
     )
 
 

@@ -11,10 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from flask_babel import lazy_gettext as _l
+
 from form_engine.fields.base import generic_format
 from formwork.models import Form, RecordRevision
 from formwork.services.attachments import human_size, valid_id
 from formwork.services.form_runtime import FormRuntime
+from formwork.services.records import OWNER_CHANGE_KEY
 from formwork.web.record_forms import FieldSpec, field_specs
 from formwork.web.record_input import hidden_keys
 
@@ -153,7 +156,9 @@ def history(
     entries: list[HistoryEntry] = []
     for revision in revisions:
         changes = [
-            Change(
+            _owner_change(pair, members)
+            if key == OWNER_CHANGE_KEY
+            else Change(
                 label=specs[key].label if key in specs else key,
                 before=text_of(specs.get(key), pair[0], locale, members),
                 after=text_of(specs.get(key), pair[1], locale, members),
@@ -170,6 +175,13 @@ def history(
             )
         )
     return entries
+
+
+def _owner_change(pair: list[Any], members: Mapping[int, str]) -> Change:
+    def name(user_id: Any) -> str:
+        return "" if user_id is None else members.get(user_id, f"#{user_id}")
+
+    return Change(label=str(_l("Owner")), before=name(pair[0]), after=name(pair[1]))
 
 
 def conflict_rows(

@@ -1,0 +1,320 @@
+"""Action handlers: what each automation step does to the platform.
+
+Each handler gets a :class:`~formwork.automation.runner.Call` (session, acting admin, run,
+record, rendered inputs, idempotency key), makes its changes through the services in
+the runner's open transaction — it never commits — and returns the step's output.
+Handlers register themselves in ``HANDLERS``; ``AVAILABLE_ACTIONS`` (what the builder
+offers) is filled from it, so an action without a handler is never offered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from formwork.automation.context import AVAILABLE_ACTIONS
+from formwork.models import AutomationCounter, Form, Membership, Record, User, Workspace
+from formwork.services import records
+from formwork.services.errors import PlatformError
+from formwork.services.form_runtime import runtime_for
+
+if TYPE_CHECKING:
+    from formwork.automation.runner import Call
+
+Handler = Callable[["Call"], dict[str, Any]]
+HANDLERS: dict[str, Handler] = {}
+
+
+class ActionFailed(PlatformError):
+    """A step cannot do what it was asked; ``retryable`` says whether trying later helps."""
+
+    def __init__(self, message: Any, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+def handler(action_type: str) -> Callable[[Handler], Handler]:
+    def register(function: Handler) -> Handler:
+        HANDLERS[action_type] = function
+        AVAILABLE_ACTIONS.add(action_type)
+        return function
+
+    return register
+
+
+# webhook and wait are run by the runner itself (they leave the transaction).
+AVAILABLE_ACTIONS.update({"webhook", "wait"})
+
+
+def _need_record(call: Call) -> Record:
+    if call.record is None:
+        raise ActionFailed(_l("This action needs a record, and this trigger has none."))
+    return call.record
+
+
+def _form_of(session: Session, record: Record) -> Form:
+    form = session.get(Form, record.form_id)
+    assert form is not None
+    return form
+
+
+@handler("update_record")
+def update_record(call: Call) -> dict[str, Any]:
+    record = _need_record(call)
+    values = dict(call.planned.inputs.get("values") or {})
+    before = dict(record.data)
+    updated = records.update_record(
+        call.session,
+        call.actor,
+        _form_of(call.session, record),
+        record.id,
+        values,
+        expected_version=record.version,
+        source="json",
+        partial=True,
+        commit=False,
+    )
+    changed = sorted(records.diff_values(before, updated.data))
+    return {"record_id": record.id, "changed": changed}
+
+
+@handler("create_record")
+def create_record(call: Call) -> dict[str, Any]:
+    inputs = call.planned.inputs
+    form = call.session.scalar(
+        select(Form).where(Form.workspace_id == call.run.workspace_id, Form.key == inputs["form"])
+    )
+    if form is None or form.published_version is None:
+        raise ActionFailed(_l("The form to create the record in no longer exists."))
+    values = dict(inputs.get("values") or {})
+    link_field = inputs.get("link_field")
+    if link_field:
+        record = _need_record(call)
+        runtime = runtime_for(call.session, form)
+        values[link_field] = [record.id] if link_field in runtime.multi_links else record.id
+    created = records.create_record(
+        call.session, call.actor, form, values, source="json", commit=False
+    )
+    return {"record_id": created.id, "form": form.key, "form_id": form.id}
+
+
+def person(call: Call, spec: Any) -> int | None:
+    """Resolve a person spec (owner, actor, user, member field) to a member's user id."""
+    if not isinstance(spec, dict):
+        return None
+    kind = spec.get("kind")
+    user_id: Any = None
+    if kind == "owner":
+        user_id = call.record.owner_id if call.record is not None else None
+    elif kind == "actor":
+        user_id = call.event.actor_id or call.actor.user_id
+    elif kind == "user":
+        user_id = spec.get("id")
+    elif kind == "field" and call.record is not None:
+        user_id = call.record.data.get(str(spec.get("field")))
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    member = call.session.get(Membership, (call.run.workspace_id, user_id))
+    return user_id if member is not None else None
+
+
+@handler("assign_owner")
+def assign_owner(call: Call) -> dict[str, Any]:
+    record = _need_record(call)
+    inputs = call.planned.inputs
+    members = [
+        m
+        for m in inputs.get("members") or []
+        if call.session.get(Membership, (call.run.workspace_id, m)) is not None
+    ]
+    if not members:
+        raise ActionFailed(_l("None of the chosen members belongs to the workspace any more."))
+    mode = inputs.get("mode", "fixed")
+    if mode == "round_robin":
+        position = _advance_counter(call, "round_robin")
+        chosen = members[(position - 1) % len(members)]
+    elif mode == "least_loaded":
+        chosen = _least_loaded(call.session, record, members)
+    else:
+        chosen = members[0]
+    records.assign_owner(
+        call.session, call.actor, _form_of(call.session, record), record.id, chosen, commit=False
+    )
+    return {"record_id": record.id, "owner_id": chosen}
+
+
+def _advance_counter(call: Call, name: str) -> int:
+    """Atomically add one to a per-automation counter and return the new value."""
+    session = call.session
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(AutomationCounter).values(
+        automation_id=call.run.automation_id,
+        name=name,
+        workspace_id=call.run.workspace_id,
+        value=1,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["automation_id", "name"],
+        set_={"value": AutomationCounter.value + 1},
+    ).returning(AutomationCounter.value)
+    return int(session.execute(statement).scalar_one())
+
+
+def _least_loaded(session: Session, record: Record, members: list[int]) -> int:
+    """The member owning the fewest live records of this form (ties: list order)."""
+    counts = dict(
+        session.execute(
+            select(Record.owner_id, func.count())
+            .where(
+                Record.workspace_id == record.workspace_id,
+                Record.form_id == record.form_id,
+                Record.deleted_at.is_(None),
+                Record.owner_id.in_(members),
+                Record.id != record.id,
+            )
+            .group_by(Record.owner_id)
+        )
+        .tuples()
+        .all()
+    )
+    return min(members, key=lambda member: (counts.get(member, 0), members.index(member)))
+
+
+@handler("create_task")
+def create_task(call: Call) -> dict[str, Any]:
+    from formwork.services import tasks
+
+    inputs = call.planned.inputs
+    assignee = person(call, inputs.get("assignee"))
+    if assignee is None:
+        raise ActionFailed(_l("Nobody to assign the follow-up to (the person is not a member)."))
+    task = tasks.create_task(
+        call.session,
+        call.actor,
+        title=str(inputs.get("title") or "")[:300] or str(_l("Follow-up")),
+        notes=str(inputs.get("notes") or ""),
+        assignee_id=assignee,
+        record=call.record,
+        due_at=_when(inputs.get("due_at")),
+        remind_at=_when(inputs.get("remind_at")),
+        repeat_every_days=inputs.get("repeat_every_days"),
+        repeat_while=inputs.get("repeat_while"),
+        run_id=call.run.id,
+        idempotency_key=call.key,
+        commit=False,
+    )
+    return {"task_id": task.id, "assignee_id": assignee}
+
+
+@handler("notify")
+def notify(call: Call) -> dict[str, Any]:
+    from formwork.services import mailer, notifications
+
+    inputs = call.planned.inputs
+    user_id = person(call, inputs.get("to"))
+    if user_id is None:
+        raise ActionFailed(_l("Nobody to notify (the person is not a member)."))
+    link = call.context.get("record", {}).get("url") if call.record is not None else None
+    title = str(inputs.get("title") or "")[:300]
+    body = str(inputs.get("body") or "")
+    notifications.notify(
+        call.session,
+        workspace_id=call.run.workspace_id,
+        user_id=user_id,
+        kind="automation",
+        title=title,
+        body=body,
+        link=link,
+        idempotency_key=call.key,
+    )
+    emailed = False
+    if inputs.get("email"):
+        user = call.session.get(User, user_id)
+        assert user is not None
+        workspace = call.session.get(Workspace, call.run.workspace_id)
+        emailed = mailer.queue_email(
+            call.session,
+            workspace_id=call.run.workspace_id,
+            to=user.email,
+            subject=title,
+            body=body
+            + (f"\n\n{link}" if link else "")
+            + (f"\n\n— {workspace.name}" if workspace else ""),
+            idempotency_key=call.key,
+        )
+    return {"user_id": user_id, "email_queued": emailed}
+
+
+def _tags(call: Call, *, add: bool) -> dict[str, Any]:
+    record = _need_record(call)
+    field = call.planned.inputs["field"]
+    tag = call.planned.inputs["tag"]
+    current = record.data.get(field) or []
+    if not isinstance(current, list):
+        current = []
+    if add:
+        wanted = current if tag in current else [*current, tag]
+    else:
+        wanted = [t for t in current if t != tag]
+    if wanted == current:
+        return {"record_id": record.id, "changed": False}
+    records.update_record(
+        call.session,
+        call.actor,
+        _form_of(call.session, record),
+        record.id,
+        {field: wanted},
+        expected_version=record.version,
+        source="json",
+        partial=True,
+        commit=False,
+    )
+    return {"record_id": record.id, "changed": True, field: wanted}
+
+
+@handler("add_tag")
+def add_tag(call: Call) -> dict[str, Any]:
+    return _tags(call, add=True)
+
+
+@handler("remove_tag")
+def remove_tag(call: Call) -> dict[str, Any]:
+    return _tags(call, add=False)
+
+
+def call_webhook(session: Session, call: Call) -> dict[str, Any]:
+    """POST the rendered payload; runs outside any open transaction (see the runner)."""
+    from formwork.services import webhooks
+
+    inputs = call.planned.inputs
+    workspace = session.get(Workspace, call.run.workspace_id)
+    allow_private = bool(workspace and workspace.allow_private_webhooks)
+    session.close()
+    result = webhooks.deliver(
+        inputs["url"],
+        inputs.get("payload") or {},
+        secret=call.config.get("secret") or None,
+        idempotency_key=call.key,
+        allow_private=allow_private,
+    )
+    return {
+        "status": result.status,
+        "elapsed_ms": result.elapsed_ms,
+        "response": result.response_excerpt,
+    }
+
+
+def _when(value: Any) -> Any:
+    from datetime import datetime
+
+    if not value:
+        return None
+    text = str(value).replace("Z", "+00:00")
+    return datetime.fromisoformat(text)

@@ -1,0 +1,202 @@
+"""The dispatcher: turns outbox events into runs, at most one per automation and event.
+
+One transaction reads a batch of undispatched events, decides which enabled automations
+they trigger (the engine's trigger matching and condition, on the values the event
+recorded), inserts the runs and marks the events dispatched. The unique key on
+``(automation_id, event_id)`` makes a second dispatcher (another web worker, a Celery
+worker, the sweep) harmless: it inserts nothing twice. On PostgreSQL the batch is read
+``FOR UPDATE SKIP LOCKED`` so concurrent dispatchers split the work instead of queueing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from formwork.automation.context import workspace_zone
+from formwork.db import utcnow
+from formwork.models import Automation, Event, Form, Record, Run, Workspace
+from workflow_engine.documents import Automation as ParsedAutomation
+from workflow_engine.documents import parse_automation
+from workflow_engine.errors import WorkflowError
+from workflow_engine.runs import MAX_CHAIN_DEPTH
+from workflow_engine.triggers import Event as EngineEvent
+from workflow_engine.triggers import condition_holds, trigger_matches
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+# Events aimed at one automation (ticks, scans, buttons, back-fills).
+TARGETED = frozenset({"schedule", "date_due", "manual", "backfill"})
+# Trigger types an event type can concern (to load only those automations).
+TRIGGERS_FOR = {
+    "created": ("record_created", "field_changed"),
+    "updated": ("record_updated", "field_changed"),
+    "deleted": ("record_deleted",),
+    "restored": (),
+    "form_submitted": ("form_submitted",),
+    "survey_submitted": ("survey_submitted",),
+    "tier_changed": ("tier_changed",),
+}
+
+_parsed: dict[tuple[int, int], ParsedAutomation | None] = {}
+
+
+def dispatch_pending(factory: sessionmaker[Session], *, batch: int = BATCH_SIZE) -> list[int]:
+    """Dispatch up to ``batch`` events; returns the ids of the runs created (pending)."""
+    with factory() as session:
+        query = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(batch)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        events = list(session.scalars(query))
+        if not events:
+            return []
+        now = utcnow()
+        rows = _runs_for(session, [e for e in events if e.fire], now)
+        run_ids: list[int] = []
+        if rows:
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            statement = (
+                insert(Run)
+                .on_conflict_do_nothing(index_elements=["automation_id", "event_id"])
+                .returning(Run.id, Run.status)
+            )
+            for run_id, status in session.execute(statement, rows):
+                if status == "pending":
+                    run_ids.append(run_id)
+        session.execute(
+            update(Event)
+            .where(Event.id.in_([event.id for event in events]))
+            .values(dispatched_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        return run_ids
+
+
+def _runs_for(session: Session, events: list[Event], now: datetime) -> list[dict[str, Any]]:
+    if not events:
+        return []
+    by_workspace: dict[int, list[Event]] = defaultdict(list)
+    for event in events:
+        by_workspace[event.workspace_id].append(event)
+    rows: list[dict[str, Any]] = []
+    for workspace_id, workspace_events in by_workspace.items():
+        automations = list(
+            session.scalars(
+                select(Automation).where(
+                    Automation.workspace_id == workspace_id, Automation.enabled.is_(True)
+                )
+            )
+        )
+        if not automations:
+            continue
+        workspace = session.get(Workspace, workspace_id)
+        assert workspace is not None
+        today = now.astimezone(workspace_zone(workspace)).date()
+        form_keys = dict(
+            session.execute(select(Form.id, Form.key).where(Form.workspace_id == workspace_id))
+            .tuples()
+            .all()
+        )
+        current = _current_data(session, workspace_events)
+        for event in workspace_events:
+            engine_event = _engine_event(event, form_keys, current)
+            if event.record_id and engine_event.record is None:
+                continue  # a scan or button for a record deleted since
+            for automation in _candidates(automations, event):
+                parsed = _parse(automation)
+                if parsed is None:
+                    continue
+                if not trigger_matches(parsed.trigger, engine_event):
+                    continue
+                if not condition_holds(parsed, engine_event, today):
+                    continue
+                rows.append(_run_row(automation, event, now))
+    return rows
+
+
+def _candidates(automations: Iterable[Automation], event: Event) -> Iterable[Automation]:
+    if event.type in TARGETED:
+        return [a for a in automations if a.id == event.automation_id]
+    wanted = TRIGGERS_FOR.get(event.type, ())
+    return [
+        a
+        for a in automations
+        if a.trigger_type in wanted and (a.form_id is None or a.form_id == event.form_id)
+    ]
+
+
+def _run_row(automation: Automation, event: Event, now: datetime) -> dict[str, Any]:
+    too_deep = event.depth > MAX_CHAIN_DEPTH
+    return {
+        "workspace_id": automation.workspace_id,
+        "automation_id": automation.id,
+        "event_id": event.id,
+        "record_id": event.record_id,
+        "status": "skipped" if too_deep else "pending",
+        "reason": (
+            f"Stopped: this change was made by a chain of {event.depth} automation runs "
+            f"(the limit is {MAX_CHAIN_DEPTH}); an automation probably triggers itself."
+            if too_deep
+            else None
+        ),
+        "depth": event.depth,
+        "document": automation.document,
+        "automation_revision": automation.revision,
+        "next_step": 0,
+        "created_at": now,
+        "finished_at": now if too_deep else None,
+    }
+
+
+def _parse(automation: Automation) -> ParsedAutomation | None:
+    key = (automation.id, automation.revision)
+    if key not in _parsed:
+        try:
+            _parsed[key] = parse_automation(automation.document)
+        except WorkflowError:
+            log.warning("automation %s has an invalid document; skipped", automation.id)
+            _parsed[key] = None
+        if len(_parsed) > 5000:
+            _parsed.clear()
+    return _parsed.get(key)
+
+
+def _current_data(session: Session, events: list[Event]) -> Mapping[int, dict[str, Any]]:
+    """Current values of the records that targeted events (scans, buttons) point at."""
+    ids = {e.record_id for e in events if e.record_id and "after" not in (e.payload or {})}
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Record.id, Record.data).where(Record.id.in_(ids), Record.deleted_at.is_(None))
+    )
+    return {record_id: data for record_id, data in rows}
+
+
+def _engine_event(
+    event: Event, form_keys: Mapping[int, str], current: Mapping[int, dict[str, Any]]
+) -> EngineEvent:
+    payload = event.payload or {}
+    if "after" in payload:
+        record = payload.get("after")
+    else:
+        record = current.get(event.record_id) if event.record_id else None
+    extra = {k: v for k, v in payload.items() if k not in {"before", "after", "changed"}}
+    return EngineEvent(
+        type=event.type,
+        form=form_keys.get(event.form_id) if event.form_id else None,
+        record=record,
+        previous=payload.get("before"),
+        changed=frozenset(payload.get("changed") or ()),
+        extra=extra,
+    )

@@ -1,0 +1,438 @@
+"""The runner: executes a run's steps one at a time, each result stored.
+
+A run is *claimed* with a lease (``worker``, ``lease_until``). Each step is one short
+transaction that starts by renewing the lease — a write, so SQLite takes its write lock
+up front and the step never deadlocks upgrading a read — and ends by committing the
+action's effect, the step's result and the run's progress together: a crash leaves all
+of it or none of it, and the step simply runs again. Webhooks are the exception (they
+leave the database): the step is committed as *running* before the call and its result
+recorded after, and a retry sends the same ``Idempotency-Key``. A step that fails is
+retried with backoff (``RetryPolicy``) and then fails the run, with the error kept.
+
+``sweep`` is the safety net the scheduler runs every few seconds: it dispatches events
+nobody picked up and hands out runs that are due (a retry's time came, a wait is over)
+or orphaned (their worker died and the lease ran out).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from formwork.automation import actions
+from formwork.automation.actions import ActionFailed
+from formwork.automation.context import build_context, workspace_zone
+from formwork.automation.dispatcher import dispatch_pending
+from formwork.automation.outbox import Origin, set_origin
+from formwork.db import utcnow
+from formwork.models import Automation, Event, Membership, Record, Run, Step, Workspace
+from formwork.services.errors import Conflict, PlatformError
+from formwork.services.scope import Actor
+from workflow_engine.actions import PlannedAction, plan_action
+from workflow_engine.documents import Automation as ParsedAutomation
+from workflow_engine.documents import parse_automation
+from workflow_engine.errors import WorkflowError
+from workflow_engine.runs import RetryPolicy, idempotency_key
+
+log = logging.getLogger(__name__)
+
+POLICY = RetryPolicy()
+CLAIMABLE = ("pending", "retrying", "waiting")
+
+
+def execute_run(app: Flask, run_id: int, *, worker: str) -> str | None:
+    """Claim ``run_id`` and run its steps until it finishes, waits, retries later or is
+    taken over; returns the run's status then (None when it could not be claimed)."""
+    factory = _factory(app)
+    lease = timedelta(seconds=int(app.config["RUN_LEASE_SECONDS"]))
+    with app.app_context():
+        if not _claim(factory, run_id, worker, lease):
+            return None
+        while True:
+            outcome = _next_step(app, factory, run_id, worker, lease)
+            if outcome != "continue":
+                return outcome
+
+
+def sweep(app: Flask) -> list[int]:
+    """Dispatch stray events and hand due or orphaned runs to the executor."""
+    from formwork.automation.executors import executor_for
+
+    factory = _factory(app)
+    with app.app_context():
+        created = drain_events(app)
+        now = utcnow()
+        with factory() as session:
+            due = list(
+                session.scalars(
+                    select(Run.id)
+                    .where(
+                        or_(
+                            and_(
+                                Run.status.in_(CLAIMABLE),
+                                or_(Run.not_before.is_(None), Run.not_before <= now),
+                            ),
+                            and_(Run.status == "running", Run.lease_until < now),
+                        )
+                    )
+                    .order_by(Run.id)
+                    .limit(1000)
+                )
+            )
+    runs = sorted(set(created) | set(due))
+    if runs:
+        executor_for(app).submit(runs)
+    return runs
+
+
+def drain_events(app: Flask) -> list[int]:
+    """Dispatch every pending event; returns the new pending runs."""
+    factory = _factory(app)
+    created: list[int] = []
+    while True:
+        batch = dispatch_pending(factory)
+        created.extend(batch)
+        if not batch and not _has_pending(factory):
+            return created
+
+
+def _has_pending(factory: sessionmaker[Session]) -> bool:
+    with factory() as session:
+        return (
+            session.scalar(select(Event.id).where(Event.dispatched_at.is_(None)).limit(1))
+            is not None
+        )
+
+
+def _factory(app: Flask) -> sessionmaker[Session]:
+    return app.extensions["formwork.sessionmaker"]  # type: ignore[no-any-return]
+
+
+def _claim(factory: sessionmaker[Session], run_id: int, worker: str, lease: timedelta) -> bool:
+    now = utcnow()
+    with factory() as session:
+        result = session.execute(
+            update(Run)
+            .where(
+                Run.id == run_id,
+                or_(
+                    and_(
+                        Run.status.in_(CLAIMABLE),
+                        or_(Run.not_before.is_(None), Run.not_before <= now),
+                    ),
+                    and_(Run.status == "running", Run.lease_until < now),
+                ),
+            )
+            .values(status="running", worker=worker, lease_until=now + lease, not_before=None)
+            .execution_options(synchronize_session=False)
+        )
+        claimed = result.rowcount == 1  # type: ignore[attr-defined]
+        if claimed:
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.started_at.is_(None))
+                .values(started_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        session.commit()
+        return claimed
+
+
+def _next_step(
+    app: Flask, factory: sessionmaker[Session], run_id: int, worker: str, lease: timedelta
+) -> str:
+    now = utcnow()
+    with factory() as session:
+        renewed = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.worker == worker, Run.status == "running")
+            .values(lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if renewed.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            return "lost"
+        run = session.get(Run, run_id)
+        assert run is not None
+        parsed = _parsed(run)
+        if parsed is None or run.next_step >= len(parsed.actions):
+            _finish(run, "succeeded" if parsed else "failed", now)
+            if parsed is None:
+                run.reason = "The automation document could not be read."
+            session.commit()
+            return run.status
+        position = run.next_step
+        action = parsed.actions[position]
+        step = session.scalar(select(Step).where(Step.run_id == run.id, Step.position == position))
+        if step is None:
+            step = Step(
+                workspace_id=run.workspace_id,
+                run_id=run.id,
+                position=position,
+                action_id=action.id,
+                action_type=action.type,
+                attempts=0,
+            )
+            session.add(step)
+        attempt = step.attempts + 1
+        key = idempotency_key(run.id, position)
+        planned: PlannedAction | None = None
+        try:
+            call = _prepare(session, run, parsed, now, key)
+            planned = plan_action(action, call.context, now=call.local_now)
+            call.planned = planned
+            call.config = action.config
+            step.input = planned.inputs
+            step.attempts = attempt
+            step.started_at = step.started_at or now
+            step.status = "running"
+            if action.type == "wait":
+                return _wait(session, run, step, planned, now)
+            if action.type == "webhook":
+                # Leaves the database: record the attempt first, call outside any
+                # transaction, record the result in a new one.
+                session.commit()
+                output = actions.call_webhook(session, call)
+                return _succeed_later(factory, run_id, position, worker, output)
+            set_origin(session, Origin(run_id=run.id, depth=run.depth))
+            try:
+                output = actions.HANDLERS[action.type](call)
+            finally:
+                set_origin(session, None)
+            step.status = "succeeded"
+            step.output = output
+            step.error = None
+            step.finished_at = utcnow()
+            run.next_step = position + 1
+            session.commit()
+            return "continue"
+        except Exception as exc:
+            session.rollback()
+            if not isinstance(exc, PlatformError | WorkflowError):
+                if isinstance(exc, OperationalError):
+                    log.warning("run %s step %s: database error %s", run_id, position, exc)
+                else:
+                    log.exception("run %s step %s failed unexpectedly", run_id, position)
+            return _fail(
+                factory, run_id, position, action.id, action.type, attempt, exc, planned, worker
+            )
+
+
+class Call:
+    """What an action handler gets: the session, who acts, the run and its record."""
+
+    def __init__(
+        self,
+        session: Session,
+        actor: Actor,
+        run: Run,
+        record: Record | None,
+        event: Event,
+        context: dict[str, Any],
+        local_now: datetime,
+        key: str,
+    ) -> None:
+        self.session = session
+        self.actor = actor
+        self.run = run
+        self.record = record
+        self.event = event
+        self.context = context
+        self.local_now = local_now
+        self.key = key
+        self.planned: PlannedAction = PlannedAction(type="", inputs={})
+        # The action's stored configuration (the webhook secret is read from here, never
+        # from the rendered inputs, which the run log shows).
+        self.config: Mapping[str, Any] = {}
+
+
+def _prepare(session: Session, run: Run, parsed: ParsedAutomation, now: datetime, key: str) -> Call:
+    workspace = session.get(Workspace, run.workspace_id)
+    event = session.get(Event, run.event_id)
+    automation = session.get(Automation, run.automation_id)
+    assert workspace is not None and event is not None and automation is not None
+    actor = _actor(session, automation, workspace)
+    record = None
+    if run.record_id is not None:
+        record = session.get(Record, run.record_id)
+        if record is not None and record.deleted_at is not None and event.type != "deleted":
+            raise ActionFailed(_l("The record was deleted before this step ran."))
+    earlier = {
+        step.action_id: step.output
+        for step in session.scalars(
+            select(Step).where(Step.run_id == run.id, Step.status == "succeeded")
+        )
+    }
+    payload = event.payload or {}
+    trigger = {
+        "type": event.type,
+        "field": parsed.trigger.field,
+        "changed": payload.get("changed") or [],
+        **{k: v for k, v in payload.items() if k not in {"before", "after", "changed"}},
+    }
+    if parsed.trigger.field and payload.get("after") is not None:
+        trigger["from"] = (payload.get("before") or {}).get(parsed.trigger.field)
+        trigger["to"] = payload["after"].get(parsed.trigger.field)
+    local_now = now.astimezone(workspace_zone(workspace))
+    context = build_context(
+        session, record, trigger=trigger, now=now, workspace=workspace, steps=earlier
+    )
+    return Call(session, actor, run, record, event, context, local_now, key)
+
+
+def _actor(session: Session, automation: Automation, workspace: Workspace) -> Actor:
+    membership = (
+        session.get(Membership, (workspace.id, automation.run_as_id))
+        if automation.run_as_id is not None
+        else None
+    )
+    if membership is None:
+        raise ActionFailed(
+            _l(
+                "The person this automation acts for is no longer a member of the "
+                "workspace; an admin must save the automation again."
+            )
+        )
+    return Actor(user=membership.user, workspace=workspace, role=membership.role)
+
+
+def _wait(session: Session, run: Run, step: Step, planned: PlannedAction, now: datetime) -> str:
+    until = now + timedelta(seconds=int(planned.inputs.get("seconds", 0)))
+    step.status = "succeeded"
+    step.output = {"until": until.isoformat()}
+    step.finished_at = now
+    run.next_step = step.position + 1
+    run.status = "waiting"
+    run.not_before = until
+    run.lease_until = None
+    session.commit()
+    return "waiting"
+
+
+def _succeed_later(
+    factory: sessionmaker[Session], run_id: int, position: int, worker: str, output: dict[str, Any]
+) -> str:
+    now = utcnow()
+    with factory() as session:
+        run = session.get(Run, run_id)
+        step = session.scalar(select(Step).where(Step.run_id == run_id, Step.position == position))
+        if run is None or step is None or run.worker != worker or run.status != "running":
+            session.rollback()
+            return "lost"
+        step.status = "succeeded"
+        step.output = output
+        step.error = None
+        step.finished_at = now
+        run.next_step = position + 1
+        session.commit()
+        return "continue"
+
+
+def _fail(
+    factory: sessionmaker[Session],
+    run_id: int,
+    position: int,
+    action_id: str,
+    action_type: str,
+    attempt: int,
+    exc: BaseException,
+    planned: PlannedAction | None,
+    worker: str,
+) -> str:
+    now = utcnow()
+    retryable = _retryable(exc)
+    messages = error_messages(exc)
+    with factory() as session:
+        run = session.get(Run, run_id)
+        if run is None or run.worker != worker or run.status != "running":
+            session.rollback()
+            return "lost"
+        step = session.scalar(select(Step).where(Step.run_id == run_id, Step.position == position))
+        if step is None:
+            step = Step(
+                workspace_id=run.workspace_id,
+                run_id=run_id,
+                position=position,
+                action_id=action_id,
+                action_type=action_type,
+            )
+            session.add(step)
+        step.attempts = attempt
+        step.status = "failed"
+        step.error = messages["en"]
+        step.output = {"error_i18n": messages}
+        if planned is not None:
+            step.input = planned.inputs
+        step.started_at = step.started_at or now
+        step.finished_at = now
+        run.lease_until = None
+        if POLICY.should_retry(attempt, retryable=retryable):
+            run.status = "retrying"
+            run.not_before = now + timedelta(seconds=POLICY.delay(attempt))
+            run.reason = messages["en"]
+        else:
+            _finish(run, "failed", now)
+            run.reason = messages["en"]
+        session.commit()
+        return run.status
+
+
+def _finish(run: Run, status: str, now: datetime) -> None:
+    run.status = status
+    run.finished_at = now
+    run.lease_until = None
+    run.not_before = None
+
+
+def _retryable(exc: BaseException) -> bool:
+    flag = getattr(exc, "retryable", None)
+    if flag is not None:
+        return bool(flag)
+    if isinstance(exc, PlatformError | WorkflowError):
+        # Invalid values, missing records, refused addresses: the same input fails again;
+        # a concurrent edit (a conflict) passes once the other save is done.
+        return isinstance(exc, Conflict)
+    return True  # database hiccups, bugs fixed by a deploy: try again later
+
+
+def error_messages(exc: BaseException) -> dict[str, str]:
+    """The error in English and Chinese, for the run log."""
+    result: dict[str, str] = {}
+    for locale in ("en", "zh-CN"):
+        result[locale] = _message(exc, locale)
+    return result
+
+
+def _message(exc: BaseException, locale: str) -> str:
+    message_in: Callable[[str], str] | None = getattr(exc, "message_in", None)
+    if message_in is not None:
+        try:
+            return str(message_in(locale))
+        except Exception:
+            log.debug("no %s message for %r", locale, exc)
+    with force_locale(locale.replace("-", "_")):
+        text = str(getattr(exc, "message", None) or exc) or type(exc).__name__
+        details = getattr(exc, "errors", None)
+        if details:
+            text += " " + "; ".join(
+                f"{'/'.join(map(str, getattr(e, 'path', ()))) or '-'}: "
+                f"{e.message(locale) if hasattr(e, 'message') else e}"
+                for e in details
+            )
+    return text
+
+
+def _parsed(run: Run) -> ParsedAutomation | None:
+    try:
+        return parse_automation(run.document)
+    except WorkflowError:
+        return None
