@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -55,12 +55,14 @@ def execute_run(app: Flask, run_id: int, *, worker: str) -> str | None:
     factory = _factory(app)
     lease = timedelta(seconds=int(app.config["RUN_LEASE_SECONDS"]))
     with app.app_context():
-        if not _claim(factory, run_id, worker, lease):
-            return None
+        first = True
         while True:
-            outcome = _next_step(app, factory, run_id, worker, lease)
+            outcome = _next_step(factory, run_id, worker, lease, claim=first)
+            if outcome == "unclaimed":
+                return None
             if outcome != "continue":
                 return outcome
+            first = False
 
 
 def sweep(app: Flask) -> list[int]:
@@ -117,50 +119,50 @@ def _factory(app: Flask) -> sessionmaker[Session]:
     return app.extensions["formwork.sessionmaker"]  # type: ignore[no-any-return]
 
 
-def _claim(factory: sessionmaker[Session], run_id: int, worker: str, lease: timedelta) -> bool:
-    now = utcnow()
-    with factory() as session:
-        result = session.execute(
-            update(Run)
-            .where(
-                Run.id == run_id,
-                or_(
-                    and_(
-                        Run.status.in_(CLAIMABLE),
-                        or_(Run.not_before.is_(None), Run.not_before <= now),
-                    ),
-                    and_(Run.status == "running", Run.lease_until < now),
-                ),
-            )
-            .values(status="running", worker=worker, lease_until=now + lease, not_before=None)
-            .execution_options(synchronize_session=False)
+def _take(
+    session: Session, run_id: int, worker: str, lease: timedelta, now: datetime, *, claim: bool
+) -> bool:
+    """Claim the run (first step) or renew our lease on it (later steps).
+
+    Either way the statement is a write, so on SQLite the step's transaction holds the
+    write lock from its first statement and never has to upgrade a read lock.
+    """
+    if claim:
+        condition = or_(
+            and_(
+                Run.status.in_(CLAIMABLE),
+                or_(Run.not_before.is_(None), Run.not_before <= now),
+            ),
+            and_(Run.status == "running", Run.lease_until < now),
         )
-        claimed = result.rowcount == 1  # type: ignore[attr-defined]
-        if claimed:
-            session.execute(
-                update(Run)
-                .where(Run.id == run_id, Run.started_at.is_(None))
-                .values(started_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        session.commit()
-        return claimed
+        values: dict[str, Any] = {
+            "status": "running",
+            "worker": worker,
+            "not_before": None,
+            "started_at": func.coalesce(Run.started_at, now),
+        }
+    else:
+        condition = and_(Run.worker == worker, Run.status == "running")
+        values = {}
+    result = session.execute(
+        update(Run)
+        .where(Run.id == run_id, condition)
+        .values(lease_until=now + lease, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
 def _next_step(
-    app: Flask, factory: sessionmaker[Session], run_id: int, worker: str, lease: timedelta
+    factory: sessionmaker[Session], run_id: int, worker: str, lease: timedelta, *, claim: bool
 ) -> str:
+    """One step in one transaction: take the run, act, store the result (and finish the
+    run when that was its last step)."""
     now = utcnow()
     with factory() as session:
-        renewed = session.execute(
-            update(Run)
-            .where(Run.id == run_id, Run.worker == worker, Run.status == "running")
-            .values(lease_until=now + lease)
-            .execution_options(synchronize_session=False)
-        )
-        if renewed.rowcount != 1:  # type: ignore[attr-defined]
+        if not _take(session, run_id, worker, lease, now, claim=claim):
             session.rollback()
-            return "lost"
+            return "unclaimed" if claim else "lost"
         run = session.get(Run, run_id)
         assert run is not None
         parsed = _parsed(run)
@@ -213,8 +215,10 @@ def _next_step(
             step.error = None
             step.finished_at = utcnow()
             run.next_step = position + 1
+            if run.next_step >= len(parsed.actions):
+                _finish(run, "succeeded", step.finished_at)
             session.commit()
-            return "continue"
+            return run.status if run.status != "running" else "continue"
         except Exception as exc:
             session.rollback()
             if not isinstance(exc, PlatformError | WorkflowError):
@@ -334,7 +338,7 @@ def _succeed_later(
         step.finished_at = now
         run.next_step = position + 1
         session.commit()
-        return "continue"
+        return "continue"  # the next transaction finishes the run if this was the last
 
 
 def _fail(
