@@ -25,6 +25,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+WRITE_OPTION = "formwork_write_transaction"
+
 # JSON documents and record data: JSONB on PostgreSQL (indexable), JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -68,9 +70,28 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # SAVEPOINT and explicit write locks behave (SQLAlchemy's documented recipe).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A transaction that will write should say so up front (BEGIN IMMEDIATE): SQLite
+    # refuses, without waiting, to upgrade a reader to a writer while another connection
+    # writes; an immediate transaction instead waits its turn (busy_timeout).
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def begin_write(session: Session) -> None:
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE).
+
+    Takes effect when the session has no transaction yet (call it before the first
+    statement of a transaction that reads and then writes); on PostgreSQL it changes
+    nothing.
+    """
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -74,8 +74,8 @@ def runs_by_status(session: Session, automation_id: int | None = None) -> dict[s
     query = select(Run.status, func.count()).group_by(Run.status)
     if automation_id is not None:
         query = query.where(Run.automation_id == automation_id)
-    session.expire_all()
-    return {status: count for status, count in session.execute(query).tuples()}
+    session.rollback()  # a fresh snapshot: other threads and processes commit meanwhile
+    return {status: count for status, count in session.execute(query)}
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float = 30.0, every: float = 0.1) -> None:

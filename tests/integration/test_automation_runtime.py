@@ -239,7 +239,9 @@ def test_a_wait_step_parks_the_run_until_its_time(crm: Crm) -> None:
         session = db.session()
         actor = crm.actor(session)
         add_automation(session, actor, document)
-        record = records.create_record(session, actor, crm.customers, {"name": "W"})
+        record = records.create_record(
+            session, actor, crm.customers, {"name": "W", "level": "vip", "vip_note": "x"}
+        )
         run = session.scalars(select(Run)).one()
         assert run.status == "waiting" and run.next_step == 1
         runner.sweep(crm.app)  # not due yet: nothing happens
@@ -273,8 +275,9 @@ def test_a_run_whose_worker_died_is_finished_by_the_sweep_exactly_once(crm: Crm)
         actor = crm.actor(session)
         add_automation(session, actor, document)
         executor = crm.app.extensions["formwork.executor"]
-        executor.submit = lambda run_ids: None  # a worker that takes runs and dies
+        executor.wake = lambda: None  # nobody picks the event up at once
         records.create_record(session, actor, crm.customers, {"name": "Orphan"})
+        runner.drain_events(crm.app)
         run = session.scalars(select(Run)).one()
         assert run.status == "pending"
         session.execute(
@@ -283,7 +286,7 @@ def test_a_run_whose_worker_died_is_finished_by_the_sweep_exactly_once(crm: Crm)
             )
         )
         session.commit()
-        del executor.submit
+        del executor.wake
         runner.sweep(crm.app)
         runner.sweep(crm.app)
         session.expire_all()

@@ -180,9 +180,7 @@ def _least_loaded(session: Session, record: Record, members: list[int]) -> int:
                 Record.id != record.id,
             )
             .group_by(Record.owner_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     return min(members, key=lambda member: (counts.get(member, 0), members.index(member)))
 

@@ -32,14 +32,14 @@ def celery_for(app: Flask) -> Celery:
         task_default_queue=app.config["CELERY_QUEUE"],
     )
 
-    @celery.task(name=EXECUTE_TASK)  # type: ignore[untyped-decorator]
+    @celery.task(name=EXECUTE_TASK, shared=False)  # type: ignore[untyped-decorator]
     def execute(run_id: int) -> Any:
         from formwork.automation.executors import worker_name
         from formwork.automation.runner import execute_run
 
         return execute_run(app, int(run_id), worker=_worker(app, worker_name))
 
-    @celery.task(name=DISPATCH_TASK)  # type: ignore[untyped-decorator]
+    @celery.task(name=DISPATCH_TASK, shared=False)  # type: ignore[untyped-decorator]
     def dispatch() -> int:
         from formwork.automation.runner import drain_events
 

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from formwork.automation.context import workspace_zone
-from formwork.db import utcnow
+from formwork.db import begin_write, utcnow
 from formwork.models import Automation, Event, Form, Record, Run, Workspace
 from workflow_engine.documents import Automation as ParsedAutomation
 from workflow_engine.documents import parse_automation
@@ -53,6 +53,7 @@ _parsed: dict[tuple[int, int], ParsedAutomation | None] = {}
 def dispatch_pending(factory: sessionmaker[Session], *, batch: int = BATCH_SIZE) -> list[int]:
     """Dispatch up to ``batch`` events; returns the ids of the runs created (pending)."""
     with factory() as session:
+        begin_write(session)
         query = select(Event).where(Event.dispatched_at.is_(None)).order_by(Event.id).limit(batch)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
@@ -104,9 +105,9 @@ def _runs_for(session: Session, events: list[Event], now: datetime) -> list[dict
         assert workspace is not None
         today = now.astimezone(workspace_zone(workspace)).date()
         form_keys = dict(
-            session.execute(select(Form.id, Form.key).where(Form.workspace_id == workspace_id))
-            .tuples()
-            .all()
+            session.execute(
+                select(Form.id, Form.key).where(Form.workspace_id == workspace_id)
+            ).all()
         )
         current = _current_data(session, workspace_events)
         for event in workspace_events:

@@ -17,6 +17,7 @@ or orphaned (their worker died and the lease ran out).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from formwork.automation.actions import ActionFailed
 from formwork.automation.context import build_context, workspace_zone
 from formwork.automation.dispatcher import dispatch_pending
 from formwork.automation.outbox import Origin, set_origin
-from formwork.db import utcnow
+from formwork.db import begin_write, utcnow
 from formwork.models import Automation, Event, Membership, Record, Run, Step, Workspace
 from formwork.services.errors import Conflict, PlatformError
 from formwork.services.scope import Actor
@@ -54,6 +55,9 @@ def execute_run(app: Flask, run_id: int, *, worker: str) -> str | None:
     taken over; returns the run's status then (None when it could not be claimed)."""
     factory = _factory(app)
     lease = timedelta(seconds=int(app.config["RUN_LEASE_SECONDS"]))
+    # One name per claim, not per process: two threads of one worker must never both
+    # believe they hold the same run (one of them would have outlived its lease).
+    worker = f"{worker}:{uuid.uuid4().hex[:8]}"
     with app.app_context():
         first = True
         while True:
@@ -160,6 +164,7 @@ def _next_step(
     run when that was its last step)."""
     now = utcnow()
     with factory() as session:
+        begin_write(session)
         if not _take(session, run_id, worker, lease, now, claim=claim):
             session.rollback()
             return "unclaimed" if claim else "lost"
@@ -204,7 +209,7 @@ def _next_step(
                 # transaction, record the result in a new one.
                 session.commit()
                 output = actions.call_webhook(session, call)
-                return _succeed_later(factory, run_id, position, worker, output)
+                return _succeed_later(factory, run_id, position, worker, output, lease)
             set_origin(session, Origin(run_id=run.id, depth=run.depth))
             try:
                 output = actions.HANDLERS[action.type](call)
@@ -227,7 +232,17 @@ def _next_step(
                 else:
                     log.exception("run %s step %s failed unexpectedly", run_id, position)
             return _fail(
-                factory, run_id, position, action.id, action.type, attempt, exc, planned, worker
+                factory,
+                run_id,
+                position,
+                action.id,
+                action.type,
+                attempt,
+                exc,
+                planned,
+                worker,
+                lease=lease,
+                claim=claim,
             )
 
 
@@ -323,15 +338,23 @@ def _wait(session: Session, run: Run, step: Step, planned: PlannedAction, now: d
 
 
 def _succeed_later(
-    factory: sessionmaker[Session], run_id: int, position: int, worker: str, output: dict[str, Any]
+    factory: sessionmaker[Session],
+    run_id: int,
+    position: int,
+    worker: str,
+    output: dict[str, Any],
+    lease: timedelta,
 ) -> str:
     now = utcnow()
     with factory() as session:
-        run = session.get(Run, run_id)
-        step = session.scalar(select(Step).where(Step.run_id == run_id, Step.position == position))
-        if run is None or step is None or run.worker != worker or run.status != "running":
+        begin_write(session)
+        if not _take(session, run_id, worker, lease, now, claim=False):
+            log.warning("run %s: lost its lease during a webhook call", run_id)
             session.rollback()
             return "lost"
+        run = session.get(Run, run_id)
+        step = session.scalar(select(Step).where(Step.run_id == run_id, Step.position == position))
+        assert run is not None and step is not None
         step.status = "succeeded"
         step.output = output
         step.error = None
@@ -351,15 +374,21 @@ def _fail(
     exc: BaseException,
     planned: PlannedAction | None,
     worker: str,
+    *,
+    lease: timedelta,
+    claim: bool,
 ) -> str:
     now = utcnow()
     retryable = _retryable(exc)
     messages = error_messages(exc)
     with factory() as session:
-        run = session.get(Run, run_id)
-        if run is None or run.worker != worker or run.status != "running":
+        begin_write(session)
+        # The failed step's transaction was rolled back, the claim with it: take it again.
+        if not _take(session, run_id, worker, lease, now, claim=claim):
             session.rollback()
             return "lost"
+        run = session.get(Run, run_id)
+        assert run is not None
         step = session.scalar(select(Step).where(Step.run_id == run_id, Step.position == position))
         if step is None:
             step = Step(

@@ -44,6 +44,8 @@ from formwork.automation.outbox import emit
 from formwork.db import utcnow
 from formwork.migrate import SCHEDULER_JOBS_TABLE
 from formwork.models import Automation, SchedulerLock, Workspace
+from workflow_engine.cron import parse_cron
+from workflow_engine.errors import WorkflowError
 
 logger = logging.getLogger("formwork.scheduler")
 
@@ -395,7 +397,13 @@ def schedule_trigger(document: Any, zone_name: str | None) -> CronTrigger:
     cron = trigger.get("cron") if isinstance(trigger, Mapping) else None
     if not isinstance(cron, str):
         raise ValueError("the schedule trigger has no cron expression")
-    return CronTrigger.from_crontab(cron, timezone=date_scans.zone_of(zone_name))
+    try:
+        # APScheduler counts weekdays from Monday = 0, crontab from Sunday = 0; the
+        # engine's normal form spells weekdays as names, which both read the same way.
+        normal = parse_cron(cron)
+    except WorkflowError as exc:
+        raise ValueError(str(exc)) from exc
+    return CronTrigger.from_crontab(normal, timezone=date_scans.zone_of(zone_name))
 
 
 def sync_schedule_jobs(app: Flask, scheduler: BackgroundScheduler) -> None:

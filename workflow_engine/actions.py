@@ -1,0 +1,176 @@
+"""Planning actions: an action plus the run's context → a ``PlannedAction``.
+
+Planning renders templates and turns relative times into instants; the platform's
+action handlers execute the plan. ``inputs`` are JSON-ready and shown in the run log,
+so they never carry a secret: a webhook's plan says ``"signed": true`` and the handler
+reads the secret from the action's ``config`` itself.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from workflow_engine.checks import parse_time
+from workflow_engine.model import ALL_ACTION_TYPES, Action, PlannedAction
+from workflow_engine.summaries import summarize
+from workflow_engine.templating import json_ready, render_text, render_value, utc_text
+
+__all__ = ["ALL_ACTION_TYPES", "PlannedAction", "due_at", "plan_action", "summarize"]
+
+MAX_TITLE = 300
+MAX_BODY = 10_000
+MAX_TAG = 100
+
+Inputs = dict[str, Any]
+
+
+def _text(template: Any, context: Mapping[str, Any], limit: int) -> str:
+    if not isinstance(template, str):
+        return ""
+    return render_text(template, context).strip()[:limit]
+
+
+def _person(spec: Any) -> dict[str, Any]:
+    return dict(spec) if isinstance(spec, Mapping) else {}
+
+
+def due_at(due: Mapping[str, Any], now: datetime) -> datetime:
+    """When a task is due: ``now`` plus days/hours/minutes; with ``at`` ("HH:MM"), that
+    moment's local date (in ``now``'s zone) at that local time.
+
+    Args:
+        due: The action's ``due`` object.
+        now: An aware datetime in the workspace's time zone.
+
+    Returns:
+        The due instant, in UTC.
+    """
+    moment = now + timedelta(
+        days=due.get("days", 0), hours=due.get("hours", 0), minutes=due.get("minutes", 0)
+    )
+    at = parse_time(due["at"]) if isinstance(due.get("at"), str) else None
+    if at is not None:
+        local = moment.astimezone(now.tzinfo)
+        moment = datetime.combine(local.date(), at, tzinfo=now.tzinfo)
+    return moment.astimezone(UTC)
+
+
+def _update_record(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    return {"values": render_value(config.get("values", {}), context)}
+
+
+def _create_record(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    return {
+        "form": config.get("form"),
+        "values": render_value(config.get("values", {}), context),
+        "link_field": config.get("link_field"),
+    }
+
+
+def _assign_owner(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    return {"mode": config.get("mode"), "members": list(config.get("members", []))}
+
+
+def _create_task(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    due = config.get("due")
+    when = due_at(due, now) if isinstance(due, Mapping) else None
+    remind = config.get("remind_before_minutes")
+    remind_at = (
+        when - timedelta(minutes=remind) if when is not None and remind is not None else None
+    )
+    return {
+        "title": _text(config.get("title"), context, MAX_TITLE),
+        "notes": _text(config.get("notes", ""), context, MAX_BODY),
+        "assignee": _person(config.get("assignee")),
+        "due_at": utc_text(when) if when is not None else None,
+        "remind_at": utc_text(remind_at) if remind_at is not None else None,
+        "repeat_every_days": config.get("repeat_every_days"),
+        "repeat_while": copy.deepcopy(config.get("repeat_while")),
+    }
+
+
+def _notify(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    return {
+        "to": _person(config.get("to")),
+        "title": _text(config.get("title"), context, MAX_TITLE),
+        "body": _text(config.get("body", ""), context, MAX_BODY),
+        "email": bool(config.get("email", False)),
+    }
+
+
+def _tag(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    return {"field": config.get("field"), "tag": _text(config.get("tag"), context, MAX_TAG)}
+
+
+def _webhook(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    if "payload" in config:
+        payload = render_value(config["payload"], context)
+    else:
+        payload = {"record": context.get("record"), "trigger": context.get("trigger")}
+    return {
+        "url": config.get("url"),
+        "payload": json_ready(payload),
+        "signed": bool(config.get("secret")),
+    }
+
+
+def _wait(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    minutes = config.get("minutes", 0) + 60 * config.get("hours", 0)
+    return {"seconds": 60 * (minutes + 24 * 60 * config.get("days", 0))}
+
+
+def _recompute_tiers(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime
+) -> Inputs:
+    return {"scheme": config.get("scheme")}
+
+
+def _send_survey(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    return {"form": config.get("form"), "expires_days": config.get("expires_days")}
+
+
+_PLANNERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], datetime], Inputs]] = {
+    "update_record": _update_record,
+    "create_record": _create_record,
+    "assign_owner": _assign_owner,
+    "create_task": _create_task,
+    "notify": _notify,
+    "add_tag": _tag,
+    "remove_tag": _tag,
+    "webhook": _webhook,
+    "wait": _wait,
+    "recompute_tiers": _recompute_tiers,
+    "send_survey": _send_survey,
+}
+assert set(_PLANNERS) == ALL_ACTION_TYPES
+
+
+def plan_action(action: Action, context: Mapping[str, Any], *, now: datetime) -> PlannedAction:
+    """Render an action's templates and resolve its relative times.
+
+    Inputs per type: update_record ``{values}``; create_record ``{form, values,
+    link_field}``; assign_owner ``{mode, members}``; create_task ``{title, notes,
+    assignee, due_at, remind_at, repeat_every_days, repeat_while}`` (instants as ISO
+    UTC text or None); notify ``{to, title, body, email}``; add_tag/remove_tag
+    ``{field, tag}``; webhook ``{url, payload, signed}`` (the payload defaults to the
+    record and the trigger; never the secret); wait ``{seconds}``; recompute_tiers
+    ``{scheme}``; send_survey ``{form, expires_days}``. Titles are cut to 300 characters.
+
+    Args:
+        action: A checked action (from ``parse_automation``).
+        context: The run's template context (record, trigger, workspace, today, now,
+            steps).
+        now: The current time, an aware datetime in the workspace's time zone.
+
+    Raises:
+        ValueError: ``now`` is naive, or the action type is unknown (programming errors).
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("plan_action needs an aware datetime")
+    planner = _PLANNERS.get(action.type)
+    if planner is None:
+        raise ValueError(f"unknown action type {action.type!r}")
+    return PlannedAction(type=action.type, inputs=planner(action.config, context, now))
