@@ -27,7 +27,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from formwork.automation import actions
 from formwork.automation.actions import ActionFailed
@@ -168,8 +168,22 @@ def _next_step(
         if not _take(session, run_id, worker, lease, now, claim=claim):
             session.rollback()
             return "unclaimed" if claim else "lost"
-        run = session.get(Run, run_id)
-        assert run is not None
+        # The run with everything a step needs, in one query.
+        run, event, _automation, workspace, membership = session.execute(
+            select(Run, Event, Automation, Workspace, Membership)
+            .join(Event, Event.id == Run.event_id)
+            .join(Automation, Automation.id == Run.automation_id)
+            .join(Workspace, Workspace.id == Run.workspace_id)
+            .outerjoin(
+                Membership,
+                and_(
+                    Membership.workspace_id == Run.workspace_id,
+                    Membership.user_id == Automation.run_as_id,
+                ),
+            )
+            .options(joinedload(Membership.user))
+            .where(Run.id == run_id)
+        ).one()
         parsed = _parsed(run)
         if parsed is None or run.next_step >= len(parsed.actions):
             _finish(run, "succeeded" if parsed else "failed", now)
@@ -194,7 +208,8 @@ def _next_step(
         key = idempotency_key(run.id, position)
         planned: PlannedAction | None = None
         try:
-            call = _prepare(session, run, parsed, now, key)
+            actor = _actor(membership, workspace)
+            call = _prepare(session, actor, run, event, workspace, parsed, now, key)
             planned = plan_action(action, call.context, now=call.local_now)
             call.planned = planned
             call.config = action.config
@@ -274,23 +289,31 @@ class Call:
         self.config: Mapping[str, Any] = {}
 
 
-def _prepare(session: Session, run: Run, parsed: ParsedAutomation, now: datetime, key: str) -> Call:
-    workspace = session.get(Workspace, run.workspace_id)
-    event = session.get(Event, run.event_id)
-    automation = session.get(Automation, run.automation_id)
-    assert workspace is not None and event is not None and automation is not None
-    actor = _actor(session, automation, workspace)
+def _prepare(
+    session: Session,
+    actor: Actor,
+    run: Run,
+    event: Event,
+    workspace: Workspace,
+    parsed: ParsedAutomation,
+    now: datetime,
+    key: str,
+) -> Call:
     record = None
     if run.record_id is not None:
         record = session.get(Record, run.record_id)
         if record is not None and record.deleted_at is not None and event.type != "deleted":
             raise ActionFailed(_l("The record was deleted before this step ran."))
-    earlier = {
-        step.action_id: step.output
-        for step in session.scalars(
-            select(Step).where(Step.run_id == run.id, Step.status == "succeeded")
-        )
-    }
+    earlier = (
+        {
+            step.action_id: step.output
+            for step in session.scalars(
+                select(Step).where(Step.run_id == run.id, Step.status == "succeeded")
+            )
+        }
+        if run.next_step > 0
+        else {}
+    )
     payload = event.payload or {}
     trigger = {
         "type": event.type,
@@ -308,12 +331,7 @@ def _prepare(session: Session, run: Run, parsed: ParsedAutomation, now: datetime
     return Call(session, actor, run, record, event, context, local_now, key)
 
 
-def _actor(session: Session, automation: Automation, workspace: Workspace) -> Actor:
-    membership = (
-        session.get(Membership, (workspace.id, automation.run_as_id))
-        if automation.run_as_id is not None
-        else None
-    )
+def _actor(membership: Membership | None, workspace: Workspace) -> Actor:
     if membership is None:
         raise ActionFailed(
             _l(
