@@ -287,14 +287,11 @@ def remove_tag(call: Call) -> dict[str, Any]:
     return _tags(call, add=False)
 
 
-def call_webhook(session: Session, call: Call) -> dict[str, Any]:
+def call_webhook(call: Call, *, allow_private: bool) -> dict[str, Any]:
     """POST the rendered payload; runs outside any open transaction (see the runner)."""
     from formwork.services import webhooks
 
     inputs = call.planned.inputs
-    workspace = session.get(Workspace, call.run.workspace_id)
-    allow_private = bool(workspace and workspace.allow_private_webhooks)
-    session.close()
     result = webhooks.deliver(
         inputs["url"],
         inputs.get("payload") or {},

@@ -17,6 +17,7 @@ or orphaned (their worker died and the lease ran out).
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -123,6 +124,38 @@ def _factory(app: Flask) -> sessionmaker[Session]:
     return app.extensions["formwork.sessionmaker"]  # type: ignore[no-any-return]
 
 
+_serial_locks: dict[int, threading.Lock] = {}
+_serial_guard = threading.Lock()
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        return None
+
+
+def _serial_writes(factory: sessionmaker[Session]) -> threading.Lock | _NoLock:
+    """On SQLite, the runner threads of one process take turns writing.
+
+    SQLite has one writer; threads that wait for it in SQLite's busy handler sleep in
+    steps of up to 100 ms, so four threads did less than one. Queueing on a Python lock
+    hands the database over at once. PostgreSQL writes concurrently: no lock.
+    """
+    engine = factory.kw["bind"]
+    if engine.dialect.name != "sqlite":
+        return _NoLock()
+    with _serial_guard:
+        return _serial_locks.setdefault(id(engine), threading.Lock())
+
+
 def _take(
     session: Session, run_id: int, worker: str, lease: timedelta, now: datetime, *, claim: bool
 ) -> bool:
@@ -163,7 +196,8 @@ def _next_step(
     """One step in one transaction: take the run, act, store the result (and finish the
     run when that was its last step)."""
     now = utcnow()
-    with factory() as session:
+    serial = _serial_writes(factory)
+    with serial, factory() as session:
         begin_write(session)
         if not _take(session, run_id, worker, lease, now, claim=claim):
             session.rollback()
@@ -222,8 +256,14 @@ def _next_step(
             if action.type == "webhook":
                 # Leaves the database: record the attempt first, call outside any
                 # transaction, record the result in a new one.
+                allow_private = workspace.allow_private_webhooks
                 session.commit()
-                output = actions.call_webhook(session, call)
+                session.close()
+                serial.release()
+                try:
+                    output = actions.call_webhook(call, allow_private=allow_private)
+                finally:
+                    serial.acquire()
                 return _succeed_later(factory, run_id, position, worker, output, lease)
             set_origin(session, Origin(run_id=run.id, depth=run.depth))
             try:
