@@ -51,6 +51,22 @@ def audit_labels() -> dict[str, str]:
         "invitation.created": str(_l("Created an invitation")),
         "invitation.revoked": str(_l("Revoked an invitation")),
         "invitation.accepted": str(_l("Joined by invitation")),
+        "workspace.deleted": str(_l("Deleted the workspace")),
+        "workspace.webhooks_changed": str(_l("Changed the webhook address policy")),
+        "app.created": str(_l("Created an app")),
+        "form.created": str(_l("Created a form")),
+        "form.published": str(_l("Published a form")),
+        "view.created": str(_l("Saved a list view")),
+        "view.updated": str(_l("Changed a list view")),
+        "view.deleted": str(_l("Deleted a list view")),
+        "automation.created": str(_l("Created an automation")),
+        "automation.updated": str(_l("Changed an automation")),
+        "automation.enabled": str(_l("Turned an automation on")),
+        "automation.disabled": str(_l("Turned an automation off")),
+        "automation.deleted": str(_l("Deleted an automation")),
+        "automation.backfilled": str(_l("Back-filled an automation")),
+        "automation.run_retried": str(_l("Retried an automation run")),
+        "automation.run_cancelled": str(_l("Cancelled an automation run")),
     }
 
 

@@ -21,7 +21,7 @@ from form_engine.dialect import label
 from form_engine.messages import normalise_locale
 from formwork import db
 from formwork.models import Form, Record, Role
-from formwork.services import apps, attachments, records, workspaces
+from formwork.services import apps, attachments, automations, records, workspaces
 from formwork.services.attachments import AttachmentRejected
 from formwork.services.errors import NotFound, RecordInvalid, StaleRecord
 from formwork.services.form_runtime import FormRuntime, runtime_for
@@ -204,6 +204,7 @@ def show(form_id: int, record_id: int) -> str:
         can_edit=actor.role.at_least(Role.MEMBER),
         owner=members.get(record.owner_id or 0),
         creator=members.get(record.created_by_id or 0),
+        **automations.record_panel(session, actor, form, record),
     )
 
 
