@@ -13,13 +13,19 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 
 from formwork import create_app, db
+from formwork.db import utcnow
 from formwork.models import (
     AuditEvent,
+    Automation,
+    Event,
     Invitation,
     Membership,
+    Notification,
     Record,
     Role,
+    Run,
     SavedView,
+    Task,
     Workspace,
 )
 from formwork.services import invitations, records
@@ -27,6 +33,11 @@ from formwork.services.scope import actor_for
 from tests.conftest import Auth, Factory
 from tests.integration.forms_fixtures import CUSTOMERS, ORDERS, published_forms
 
+VICTIM_AUTOMATION = {
+    "version": 1,
+    "trigger": {"type": "manual", "form": "customers", "label": "Victim button"},
+    "actions": [{"id": "note", "type": "update_record", "values": {"name": "Pwned"}}],
+}
 STATIC_ENDPOINTS = {"static", "bootstrap.static"}
 # Reachable without an account: the account pages, the language switch, the health check
 # and invitation links (which 404 unless the token is real).
@@ -101,6 +112,44 @@ def victim(app: Flask, factory: Factory) -> Victim:
             definition={},
         )
         session.add(view)
+        automation = Automation(
+            workspace_id=workspace.id,
+            name="Victim automation",
+            document=VICTIM_AUTOMATION,
+            enabled=True,
+            trigger_type="manual",
+            form_id=customers.id,
+            run_as_id=owner.id,
+            created_by_id=owner.id,
+        )
+        session.add(automation)
+        session.flush()
+        event = Event(
+            workspace_id=workspace.id,
+            type="manual",
+            form_id=customers.id,
+            record_id=record.id,
+            automation_id=automation.id,
+            payload={},
+            dispatched_at=utcnow(),
+        )
+        session.add(event)
+        session.flush()
+        run = Run(
+            workspace_id=workspace.id,
+            automation_id=automation.id,
+            event_id=event.id,
+            record_id=record.id,
+            status="failed",
+            reason="Victim failure",
+            document=VICTIM_AUTOMATION,
+            finished_at=utcnow(),
+        )
+        task = Task(workspace_id=workspace.id, title="Victim task", assignee_id=owner.id)
+        note = Notification(
+            workspace_id=workspace.id, user_id=owner.id, kind="automation", title="Victim note"
+        )
+        session.add_all([run, task, note])
         session.commit()
         return Victim(
             workspace.id,
@@ -110,6 +159,10 @@ def victim(app: Flask, factory: Factory) -> Victim:
             customers.id,
             record.id,
             view.id,
+            task.id,
+            automation.id,
+            run.id,
+            note.id,
         )
 
 
@@ -167,6 +220,18 @@ def _victim_untouched(app: Flask, victim: Victim) -> None:
         invitation = session.get(Invitation, victim.invitation_id)
         assert invitation is not None and invitation.revoked_at is None
         assert session.scalar(select(func.count()).select_from(Invitation)) == 1
+        automation = session.get(Automation, victim.automation_id)
+        if automation is not None:  # absent in the CSRF walk's bare victim
+            assert automation.name == "Victim automation" and automation.enabled
+            assert automation.revision == 1
+            run = session.get(Run, victim.run_id)
+            assert run is not None and run.status == "failed"
+            assert session.scalar(select(func.count()).select_from(Run)) == 1
+            task = session.get(Task, victim.task_id)
+            assert task is not None and task.status == "open" and task.title == "Victim task"
+            assert task.assignee_id == victim.owner_id
+            note = session.get(Notification, victim.notification_id)
+            assert note is not None and note.read_at is None
 
 
 def test_every_route_is_covered_by_the_walk() -> None:
