@@ -65,6 +65,8 @@ class DefaultConfig:
     SMTP_URL: str | None = None
     SMTP_STARTTLS = False
     MAIL_FROM = "Formwork <no-reply@localhost>"
+    # The address people reach Formwork at, for links in e-mails (e.g. https://crm.example.com).
+    BASE_URL = ""
 
     # Framework settings derived from the above are filled in by load_config.
     SESSION_COOKIE_HTTPONLY = True

@@ -58,6 +58,25 @@ def rename_workspace(session: Session, actor: Actor, name: str) -> None:
     session.commit()
 
 
+def set_private_webhooks(session: Session, actor: Actor, allowed: bool) -> None:
+    """Let this workspace's webhooks call private, loopback and link-local addresses."""
+    actor.require_admin()
+    old = actor.workspace.allow_private_webhooks
+    if old == allowed:
+        return
+    actor.workspace.allow_private_webhooks = allowed
+    audit.record(
+        session,
+        "workspace.webhooks_changed",
+        actor_id=actor.user_id,
+        workspace_id=actor.workspace_id,
+        target=actor.workspace.name,
+        old=old,
+        new=allowed,
+    )
+    session.commit()
+
+
 def delete_workspace(session: Session, actor: Actor, confirm_name: str) -> None:
     """Delete the workspace and everything in it; the owner must type its name."""
     actor.require_owner()

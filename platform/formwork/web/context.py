@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 
 from formwork import db
 from formwork.models import Role
+from formwork.services import notifications
 from formwork.services.errors import Invalid, PlatformError
 from formwork.services.scope import Actor, actor_for, workspaces_of
 
@@ -50,10 +51,11 @@ def client_ip() -> str | None:
 def nav_context() -> dict[str, Any]:
     """Template globals for the navigation bar."""
     if not current_user.is_authenticated:
-        return {"nav_workspaces": [], "actor": None}
+        return {"nav_workspaces": [], "actor": None, "nav_unread": 0}
     return {
         "nav_workspaces": workspaces_of(db.session(), current_user),
         "actor": g.get("actor"),
+        "nav_unread": notifications.unread_count(db.session(), current_user.id),
     }
 
 

@@ -39,6 +39,7 @@ from formwork.web.record_input import (
     raw_input,
     required_now,
 )
+from formwork.web.tasks import record_panel as task_panel
 
 bp = Blueprint("records", __name__, url_prefix="/w/<int:workspace_id>/forms/<int:form_id>/records")
 
@@ -205,6 +206,7 @@ def show(form_id: int, record_id: int) -> str:
         owner=members.get(record.owner_id or 0),
         creator=members.get(record.created_by_id or 0),
         **automations.record_panel(session, actor, form, record),
+        **task_panel(session, actor, record),
     )
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
+from wtforms import BooleanField
 
 from formwork import db
 from formwork.models import Role
@@ -24,6 +27,11 @@ from formwork.web.forms import (
 )
 
 bp = Blueprint("workspaces", __name__)
+
+
+class WebhookSettingsForm(FlaskForm):
+    allow_private_webhooks = BooleanField(_l("Webhooks may call private addresses"))
+
 
 # POST-only actions below take no input but the CSRF token, which CSRFProtect checks on
 # every state-changing request before any view runs.
@@ -85,8 +93,32 @@ def settings() -> str | Response:
             flash(_("Workspace renamed."), "success")
             return redirect(url_for("workspaces.settings", workspace_id=actor.workspace_id))
     return render_template(
-        "workspaces/settings.html", form=form, delete_form=DeleteWorkspaceForm(prefix="delete")
+        "workspaces/settings.html",
+        form=form,
+        delete_form=DeleteWorkspaceForm(prefix="delete"),
+        webhook_form=_webhook_form(),
     )
+
+
+def _webhook_form() -> WebhookSettingsForm:
+    """Shows the stored setting (never the data of another form posted to the page)."""
+    return WebhookSettingsForm(prefix="webhooks", formdata=None, obj=current_actor().workspace)
+
+
+@bp.post("/w/<int:workspace_id>/settings/webhooks")
+@workspace_view(Role.ADMIN)
+def webhook_settings() -> Response:
+    """Allow or refuse webhooks to private addresses (admins)."""
+    actor = current_actor()
+    form = WebhookSettingsForm(prefix="webhooks")
+    require_valid(form)
+    allowed = bool(form.allow_private_webhooks.data)
+    workspaces.set_private_webhooks(db.session(), actor, allowed)
+    if allowed:
+        flash(_("Webhooks of this workspace may now call private addresses."), "warning")
+    else:
+        flash(_("Webhooks of this workspace may only call public addresses."), "success")
+    return redirect(url_for("workspaces.settings", workspace_id=actor.workspace_id))
 
 
 @bp.post("/w/<int:workspace_id>/delete")
@@ -105,7 +137,12 @@ def delete() -> str | Response:
             flash(_("Workspace “%(name)s” deleted.", name=actor.workspace.name), "success")
             return redirect(url_for("workspaces.index"))
     form = WorkspaceForm(obj=actor.workspace, formdata=None)
-    return render_template("workspaces/settings.html", form=form, delete_form=delete_form), 422  # type: ignore[return-value]
+    return render_template(
+        "workspaces/settings.html",
+        form=form,
+        delete_form=delete_form,
+        webhook_form=_webhook_form(),
+    ), 422  # type: ignore[return-value]
 
 
 @bp.post("/w/<int:workspace_id>/leave")
