@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -243,7 +244,7 @@ def notify(call: Call) -> dict[str, Any]:
             to=user.email,
             subject=title,
             body=body
-            + (f"\n\n{link}" if link else "")
+            + (f"\n\n{current_app.config.get('BASE_URL', '')}{link}" if link else "")
             + (f"\n\n— {workspace.name}" if workspace else ""),
             idempotency_key=call.key,
         )
