@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import JSON, DateTime, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
@@ -26,6 +26,7 @@ NAMING_CONVENTION = {
 }
 
 WRITE_OPTION = "formwork_write_transaction"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # JSON documents and record data: JSONB on PostgreSQL (indexable), JSON text elsewhere.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -118,7 +119,13 @@ def engine() -> Engine:
 def session() -> Session:
     """The session of the current app context (one per request), created on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["formwork.sessionmaker"]()
+        new = current_app.extensions["formwork.sessionmaker"]()
+        if has_request_context() and request.method not in SAFE_METHODS:
+            # A request that may write takes SQLite's write lock with its first statement
+            # and waits its turn (busy_timeout), instead of failing with "database is
+            # locked" when it reads first and another process writes meanwhile.
+            begin_write(new)
+        g.db_session = new
     return g.db_session  # type: ignore[no-any-return]
 
 

@@ -3,6 +3,7 @@ RabbitMQ (the brokers running on this machine)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -84,10 +85,16 @@ def crm(
     from formwork.automation.celery_app import celery_for
 
     celery = celery_for(app)
-    with start_worker(
-        celery, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10
-    ):
-        yield crm
+    # Keep pytest's log capture: a worker would otherwise reconfigure the root logger.
+    celery.conf.worker_hijack_root_logger = False
+    root_level = logging.getLogger().level
+    try:
+        with start_worker(
+            celery, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=10
+        ):
+            yield crm
+    finally:
+        logging.getLogger().setLevel(root_level)  # start_worker leaves it at ERROR
 
 
 def test_every_created_record_gets_its_run_and_each_step_once(crm: Crm) -> None:
