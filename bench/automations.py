@@ -41,6 +41,7 @@ from formwork.services import accounts, apps, publishing, records, workspaces
 from formwork.services.scope import actor_for
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+THREADS = int(os.environ.get("BENCH_THREADS", "4"))
 REDIS = "redis://127.0.0.1:6379/12"
 
 CUSTOMERS: dict[str, Any] = {
@@ -159,7 +160,7 @@ def wait_until(condition: Any, timeout: float = 600.0) -> None:
 
 def bench_threads(url: str, runs: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as folder:
-        setup = Setup(url, folder, EXECUTOR="threads", EXECUTOR_THREADS=4)
+        setup = Setup(url, folder, EXECUTOR="threads", EXECUTOR_THREADS=THREADS)
         executor = setup.app.extensions["formwork.executor"]
         # Let events pile up first, to time the dispatcher on its own.
         real_wake = executor.wake

@@ -26,7 +26,7 @@ from typing import Any
 from flask import Flask
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
@@ -156,6 +156,59 @@ def _serial_writes(factory: sessionmaker[Session]) -> threading.Lock | _NoLock:
         return _serial_locks.setdefault(id(engine), threading.Lock())
 
 
+# Built once: constructing these expressions costs more than running them.
+_CLAIM = (
+    update(Run)
+    .where(
+        Run.id == bindparam("run_id"),
+        or_(
+            and_(
+                Run.status.in_(CLAIMABLE),
+                or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")),
+            ),
+            and_(Run.status == "running", Run.lease_until < bindparam("now")),
+        ),
+    )
+    .values(
+        status="running",
+        worker=bindparam("worker"),
+        not_before=None,
+        started_at=func.coalesce(Run.started_at, bindparam("now")),
+        lease_until=bindparam("lease_until"),
+    )
+    .execution_options(synchronize_session=False)
+)
+_RENEW = (
+    update(Run)
+    .where(
+        Run.id == bindparam("run_id"),
+        Run.worker == bindparam("worker"),
+        Run.status == "running",
+    )
+    .values(lease_until=bindparam("lease_until"))
+    .execution_options(synchronize_session=False)
+)
+# A run with everything a step needs: its event, automation, workspace, the member it
+# acts as, the step it is at (if tried before) and its record.
+_LOAD = (
+    select(Run, Event, Automation, Workspace, Membership, Step, Record)
+    .join(Event, Event.id == Run.event_id)
+    .join(Automation, Automation.id == Run.automation_id)
+    .join(Workspace, Workspace.id == Run.workspace_id)
+    .outerjoin(
+        Membership,
+        and_(
+            Membership.workspace_id == Run.workspace_id,
+            Membership.user_id == Automation.run_as_id,
+        ),
+    )
+    .outerjoin(Step, and_(Step.run_id == Run.id, Step.position == Run.next_step))
+    .outerjoin(Record, Record.id == Run.record_id)
+    .options(joinedload(Membership.user))
+    .where(Run.id == bindparam("run_id"))
+)
+
+
 def _take(
     session: Session, run_id: int, worker: str, lease: timedelta, now: datetime, *, claim: bool
 ) -> bool:
@@ -164,29 +217,10 @@ def _take(
     Either way the statement is a write, so on SQLite the step's transaction holds the
     write lock from its first statement and never has to upgrade a read lock.
     """
+    params: dict[str, Any] = {"run_id": run_id, "worker": worker, "lease_until": now + lease}
     if claim:
-        condition = or_(
-            and_(
-                Run.status.in_(CLAIMABLE),
-                or_(Run.not_before.is_(None), Run.not_before <= now),
-            ),
-            and_(Run.status == "running", Run.lease_until < now),
-        )
-        values: dict[str, Any] = {
-            "status": "running",
-            "worker": worker,
-            "not_before": None,
-            "started_at": func.coalesce(Run.started_at, now),
-        }
-    else:
-        condition = and_(Run.worker == worker, Run.status == "running")
-        values = {}
-    result = session.execute(
-        update(Run)
-        .where(Run.id == run_id, condition)
-        .values(lease_until=now + lease, **values)
-        .execution_options(synchronize_session=False)
-    )
+        params["now"] = now
+    result = session.execute(_CLAIM if claim else _RENEW, params)
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
@@ -203,20 +237,8 @@ def _next_step(
             session.rollback()
             return "unclaimed" if claim else "lost"
         # The run with everything a step needs, in one query.
-        run, event, _automation, workspace, membership = session.execute(
-            select(Run, Event, Automation, Workspace, Membership)
-            .join(Event, Event.id == Run.event_id)
-            .join(Automation, Automation.id == Run.automation_id)
-            .join(Workspace, Workspace.id == Run.workspace_id)
-            .outerjoin(
-                Membership,
-                and_(
-                    Membership.workspace_id == Run.workspace_id,
-                    Membership.user_id == Automation.run_as_id,
-                ),
-            )
-            .options(joinedload(Membership.user))
-            .where(Run.id == run_id)
+        run, event, _automation, workspace, membership, step, record = session.execute(
+            _LOAD, {"run_id": run_id}
         ).one()
         parsed = _parsed(run)
         if parsed is None or run.next_step >= len(parsed.actions):
@@ -227,7 +249,6 @@ def _next_step(
             return run.status
         position = run.next_step
         action = parsed.actions[position]
-        step = session.scalar(select(Step).where(Step.run_id == run.id, Step.position == position))
         if step is None:
             step = Step(
                 workspace_id=run.workspace_id,
@@ -243,7 +264,7 @@ def _next_step(
         planned: PlannedAction | None = None
         try:
             actor = _actor(membership, workspace)
-            call = _prepare(session, actor, run, event, workspace, parsed, now, key)
+            call = _prepare(session, actor, run, event, workspace, record, parsed, now, key)
             planned = plan_action(action, call.context, now=call.local_now)
             call.planned = planned
             call.config = action.config
@@ -335,15 +356,13 @@ def _prepare(
     run: Run,
     event: Event,
     workspace: Workspace,
+    record: Record | None,
     parsed: ParsedAutomation,
     now: datetime,
     key: str,
 ) -> Call:
-    record = None
-    if run.record_id is not None:
-        record = session.get(Record, run.record_id)
-        if record is not None and record.deleted_at is not None and event.type != "deleted":
-            raise ActionFailed(_l("The record was deleted before this step ran."))
+    if record is not None and record.deleted_at is not None and event.type != "deleted":
+        raise ActionFailed(_l("The record was deleted before this step ran."))
     earlier = (
         {
             step.action_id: step.output

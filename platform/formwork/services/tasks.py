@@ -150,10 +150,6 @@ def create_task(
         NotFound: ``record`` belongs to another workspace.
     """
     actor.require(Role.MEMBER)
-    if idempotency_key is not None:
-        existing = _by_key(session, actor, idempotency_key)
-        if existing is not None:
-            return existing
     clean_title = _clean_title(title)
     notes = str(notes or "")
     if len(notes) > NOTES_MAX:
@@ -225,14 +221,18 @@ def _by_key(session: Session, actor: Actor, key: str | None) -> Task | None:
 
 def _insert(session: Session, values: Mapping[str, Any]) -> Task | None:
     """INSERT … ON CONFLICT (idempotency_key) DO NOTHING; the new task or None."""
-    statement = (
-        dialect_insert(session, Task)
-        .values(dict(values))
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Task.id)
-    )
-    new_id = session.scalar(statement)
-    return session.get(Task, new_id) if new_id is not None else None
+    dialect = session.get_bind().dialect.name
+    statement = _INSERTS.get(dialect)
+    if statement is None:  # built once per database kind: automations insert many
+        statement = _INSERTS[dialect] = (
+            dialect_insert(session, Task)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(Task)
+        )
+    return session.scalars(statement, [dict(values)]).one_or_none()
+
+
+_INSERTS: dict[str, Any] = {}
 
 
 # -- reading -------------------------------------------------------------------------------
