@@ -181,7 +181,7 @@ def _owner_change(pair: list[Any], members: Mapping[int, str]) -> Change:
     def name(user_id: Any) -> str:
         return "" if user_id is None else members.get(user_id, f"#{user_id}")
 
-    return Change(label=str(_l("Owner")), before=name(pair[0]), after=name(pair[1]))
+    return Change(label=str(_l("Record owner")), before=name(pair[0]), after=name(pair[1]))
 
 
 def conflict_rows(
