@@ -322,3 +322,39 @@ def test_assign_owner_round_robin_takes_turns(crm: Crm, factory: Any) -> None:
         session.expire_all()
         owners = [session.get(Record, i).owner_id for i in ids]  # type: ignore[union-attr]
         assert owners == [ann.id, bob.id, ann.id, bob.id]
+
+
+def test_later_steps_see_the_outputs_of_earlier_ones(crm: Crm) -> None:
+    """Two steps in a row: the second reads the task id the first created."""
+    document = {
+        "version": 1,
+        "trigger": {"type": "record_created", "form": "customers"},
+        "actions": [
+            {
+                "id": "follow_up",
+                "type": "create_task",
+                "title": "Call {{ record.name }}",
+                "assignee": {"kind": "owner"},
+            },
+            {
+                "id": "note",
+                "type": "update_record",
+                "values": {"vip_note": "task {{ steps.follow_up.task_id }}"},
+            },
+        ],
+    }
+    with crm.app.app_context():
+        session = db.session()
+        actor = crm.actor(session)
+        add_automation(session, actor, document)
+        record = records.create_record(
+            session, actor, crm.customers, {"name": "Two", "level": "vip", "vip_note": "x"}
+        )
+        assert runs_by_status(session) == {"succeeded": 1}
+        task = session.scalars(select(Task)).one()
+        session.expire_all()
+        assert session.get(Record, record.id).data["vip_note"] == f"task {task.id}"  # type: ignore[union-attr]
+        positions = [
+            step.position for step in session.scalars(select(Step).order_by(Step.position))
+        ]
+        assert positions == [0, 1]

@@ -156,36 +156,37 @@ def _serial_writes(factory: sessionmaker[Session]) -> threading.Lock | _NoLock:
         return _serial_locks.setdefault(id(engine), threading.Lock())
 
 
-# Built once: constructing these expressions costs more than running them.
+# Built once: constructing these expressions costs more than running them. (Parameter
+# names must differ from column names in an UPDATE's SET clause.)
 _CLAIM = (
     update(Run)
     .where(
-        Run.id == bindparam("run_id"),
+        Run.id == bindparam("p_run_id"),
         or_(
             and_(
                 Run.status.in_(CLAIMABLE),
-                or_(Run.not_before.is_(None), Run.not_before <= bindparam("now")),
+                or_(Run.not_before.is_(None), Run.not_before <= bindparam("p_now")),
             ),
-            and_(Run.status == "running", Run.lease_until < bindparam("now")),
+            and_(Run.status == "running", Run.lease_until < bindparam("p_now")),
         ),
     )
     .values(
         status="running",
-        worker=bindparam("worker"),
+        worker=bindparam("p_worker"),
         not_before=None,
-        started_at=func.coalesce(Run.started_at, bindparam("now")),
-        lease_until=bindparam("lease_until"),
+        started_at=func.coalesce(Run.started_at, bindparam("p_now")),
+        lease_until=bindparam("p_lease_until"),
     )
     .execution_options(synchronize_session=False)
 )
 _RENEW = (
     update(Run)
     .where(
-        Run.id == bindparam("run_id"),
-        Run.worker == bindparam("worker"),
+        Run.id == bindparam("p_run_id"),
+        Run.worker == bindparam("p_worker"),
         Run.status == "running",
     )
-    .values(lease_until=bindparam("lease_until"))
+    .values(lease_until=bindparam("p_lease_until"))
     .execution_options(synchronize_session=False)
 )
 # A run with everything a step needs: its event, automation, workspace, the member it
@@ -205,7 +206,7 @@ _LOAD = (
     .outerjoin(Step, and_(Step.run_id == Run.id, Step.position == Run.next_step))
     .outerjoin(Record, Record.id == Run.record_id)
     .options(joinedload(Membership.user))
-    .where(Run.id == bindparam("run_id"))
+    .where(Run.id == bindparam("p_run_id"))
 )
 
 
@@ -217,9 +218,9 @@ def _take(
     Either way the statement is a write, so on SQLite the step's transaction holds the
     write lock from its first statement and never has to upgrade a read lock.
     """
-    params: dict[str, Any] = {"run_id": run_id, "worker": worker, "lease_until": now + lease}
+    params: dict[str, Any] = {"p_run_id": run_id, "p_worker": worker, "p_lease_until": now + lease}
     if claim:
-        params["now"] = now
+        params["p_now"] = now
     result = session.execute(_CLAIM if claim else _RENEW, params)
     return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
@@ -238,7 +239,7 @@ def _next_step(
             return "unclaimed" if claim else "lost"
         # The run with everything a step needs, in one query.
         run, event, _automation, workspace, membership, step, record = session.execute(
-            _LOAD, {"run_id": run_id}
+            _LOAD, {"p_run_id": run_id}
         ).one()
         parsed = _parsed(run)
         if parsed is None or run.next_step >= len(parsed.actions):
