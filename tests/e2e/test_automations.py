@@ -102,7 +102,7 @@ def actions(page: Page) -> Locator:
 def build_vip_follow_up(page: Page) -> None:
     """Click together: when Level changes to VIP, a follow-up for the owner in 3 days."""
     page.get_by_label("Name", exact=True).fill("VIP follow-up")
-    trigger(page).get_by_label("When").select_option(label="A field changes")
+    trigger(page).get_by_label("Trigger").select_option(label="A field changes")
     trigger(page).get_by_label("Form").select_option(label="Customers")
     trigger(page).get_by_label("Field", exact=True).select_option(label="Level")
     trigger(page).get_by_label("Changes to").select_option(label="VIP")
@@ -216,7 +216,7 @@ def test_schedule_presets_and_the_builder_in_chinese(page: Page, crm: Crm) -> No
     """The cron presets fill the schedule; the whole builder reads in 中文."""
     log_in(page, crm)
     open_builder(page, crm)
-    trigger(page).get_by_label("When").select_option(label="On a schedule")
+    trigger(page).get_by_label("Trigger").select_option(label="On a schedule")
     trigger(page).get_by_role("button", name="Every Monday at 9").click()
     expect(trigger(page).get_by_label("Schedule (cron)")).to_have_value("0 9 * * 1")
     expect(page.locator("[data-role=condition-card]")).to_be_hidden()
