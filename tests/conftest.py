@@ -101,6 +101,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
             "RATELIMIT_ENABLED": False,
             # Automations run in the request that raised them: deterministic tests.
             "EXECUTOR": "inline",
+            "WRITE_FIRST_OUTSIDE_REQUESTS": False,
             **overrides,
         }
         app = create_app(config)

@@ -48,6 +48,10 @@ class DefaultConfig:
     # Largest accepted attachment file, in bytes (files live in <instance>/uploads).
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
+    # Sessions of commands and scripts (outside a request) start as SQLite writers. The
+    # test suite turns this off: its tests interleave several sessions in one thread.
+    WRITE_FIRST_OUTSIDE_REQUESTS = True
+
     # Automations (docs/automations.md). Where runs execute: "threads" (in-process, the
     # default), "celery" (``formwork worker`` processes on a broker) or "inline" (tests).
     EXECUTOR = "threads"

@@ -120,10 +120,14 @@ def session() -> Session:
     """The session of the current app context (one per request), created on first use."""
     if "db_session" not in g:
         new = current_app.extensions["formwork.sessionmaker"]()
-        if has_request_context() and request.method not in SAFE_METHODS:
-            # A request that may write takes SQLite's write lock with its first statement
-            # and waits its turn (busy_timeout), instead of failing with "database is
-            # locked" when it reads first and another process writes meanwhile.
+        if has_request_context():
+            writes = request.method not in SAFE_METHODS
+        else:  # a command or script: it is there to write
+            writes = bool(current_app.config["WRITE_FIRST_OUTSIDE_REQUESTS"])
+        if writes:
+            # Take SQLite's write lock with the first statement and wait for it
+            # (busy_timeout), instead of failing with "database is locked" when the
+            # transaction reads first and another process writes meanwhile.
             begin_write(new)
         g.db_session = new
     return g.db_session  # type: ignore[no-any-return]

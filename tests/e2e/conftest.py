@@ -115,7 +115,10 @@ def _server_command(port: int) -> list[str]:
         prefix = [str(script)]
     else:
         prefix = [sys.executable, "-c", "from formwork.cli import main; main()"]
-    return [*prefix, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    # No scheduler: its lease renewals and sweeps write to the SQLite file every few
+    # seconds, and the tests seed that same file from this process; the journeys need
+    # only the executor, which runs automations right after each save.
+    return [*prefix, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-scheduler"]
 
 
 def _healthy(url: str) -> bool:

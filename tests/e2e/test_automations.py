@@ -47,7 +47,11 @@ class Crm:
 @pytest.fixture
 def crm(live_server: LiveServer) -> Iterator[Crm]:
     """An admin with published Customers/Orders and three customers, one already VIP."""
-    config: dict[str, Any] = {"INSTANCE_PATH": str(live_server.log_path.parent)}
+    # Seeding runs any automations here, at once, not on threads racing the server.
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": str(live_server.log_path.parent),
+        "EXECUTOR": "inline",
+    }
     if database_url := os.environ.get("FORMWORK_E2E_DATABASE_URL"):
         config["DATABASE_URL"] = database_url
     app = create_app(config)

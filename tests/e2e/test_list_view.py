@@ -78,7 +78,7 @@ CUSTOMERS: dict[str, Any] = {
 def seed_customers(server: LiveServer, email: str, workspace_id: int) -> int:
     """A published Customers form with 30 records in the live server's database."""
     instance = server.log_path.parent
-    config: dict[str, Any] = {"INSTANCE_PATH": str(instance)}
+    config: dict[str, Any] = {"INSTANCE_PATH": str(instance), "EXECUTOR": "inline"}
     if url := os.environ.get("FORMWORK_E2E_DATABASE_URL"):
         config["DATABASE_URL"] = url
     app = create_app(config)

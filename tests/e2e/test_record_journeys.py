@@ -42,7 +42,11 @@ class Shop:
 @pytest.fixture
 def shop(live_server: LiveServer) -> Iterator[Shop]:
     """A user with a workspace and published customers/orders/kitchen forms."""
-    config: dict[str, Any] = {"INSTANCE_PATH": str(live_server.log_path.parent)}
+    # Seeding runs any automations here, at once, not on threads racing the server.
+    config: dict[str, Any] = {
+        "INSTANCE_PATH": str(live_server.log_path.parent),
+        "EXECUTOR": "inline",
+    }
     if database_url := os.environ.get("FORMWORK_E2E_DATABASE_URL"):
         config["DATABASE_URL"] = database_url
     app = create_app(config)

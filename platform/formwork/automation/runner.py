@@ -105,6 +105,8 @@ def drain_events(app: Flask) -> list[int]:
     """Dispatch every pending event; returns the new pending runs."""
     factory = _factory(app)
     created: list[int] = []
+    if not _has_pending(factory):  # a read: no write lock taken when there is nothing
+        return created
     while True:
         batch = dispatch_pending(factory)
         created.extend(batch)
