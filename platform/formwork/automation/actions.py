@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from formwork.automation.context import AVAILABLE_ACTIONS
+from formwork.db import dialect_insert
 from formwork.models import AutomationCounter, Form, Membership, Record, User, Workspace
 from formwork.services import records
 from formwork.services.errors import PlatformError
@@ -153,9 +152,7 @@ def assign_owner(call: Call) -> dict[str, Any]:
 def _advance_counter(call: Call, name: str) -> int:
     """Atomically add one to a per-automation counter and return the new value."""
     session = call.session
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(AutomationCounter).values(
+    statement = dialect_insert(session, AutomationCounter).values(
         automation_id=call.run.automation_id,
         name=name,
         workspace_id=call.run.workspace_id,

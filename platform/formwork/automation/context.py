@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,13 +19,6 @@ from workflow_engine.documents import Catalog, FieldShape, FormShape
 # Actions whose handlers exist in this build (formwork.automation.actions registers them).
 # Tiers and surveys add theirs when those parts land.
 AVAILABLE_ACTIONS: set[str] = set()
-
-
-def workspace_zone(workspace: Workspace) -> ZoneInfo:
-    try:
-        return ZoneInfo(workspace.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def form_shapes(session: Session, workspace_id: int) -> dict[str, FormShape]:
@@ -82,7 +75,7 @@ def build_context(
     if workspace is None:
         workspace_id = record.workspace_id if record is not None else trigger.get("workspace_id")
         workspace = session.get(Workspace, workspace_id) if workspace_id else None
-    zone = workspace_zone(workspace) if workspace is not None else ZoneInfo("UTC")
+    zone = workspace.zone if workspace is not None else ZoneInfo("UTC")
     local_now = now.astimezone(zone)
     context: dict[str, Any] = {
         "trigger": dict(trigger),

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy import ColumnElement, and_, literal, select
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from form_engine.conditions.values import DATETIME_MAX_SUFFIX
 from formwork.automation.outbox import emit_many
 from formwork.models import Automation, Form, Record, Workspace
+from formwork.models.workspaces import zone_named
 from formwork.services.condition_sql import json_value
 from formwork.services.form_runtime import runtime_for
 
@@ -41,17 +41,6 @@ BATCH_SIZE = 1000
 
 class DateTriggerError(ValueError):
     """The automation's date-relative trigger cannot be scanned (bad keys, field, form)."""
-
-
-def zone_of(name: str | None) -> tzinfo:
-    """The IANA zone ``name``; UTC (with a warning) when it is unknown."""
-    if not name or name == "UTC":
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        logger.warning("unknown time zone %r; using UTC", name)
-        return UTC
 
 
 def parse_at(value: Any) -> time:
@@ -202,7 +191,7 @@ def _scan_one(session: Session, automation_id: int, now: datetime) -> int:
     if not automation.enabled or automation.trigger_type != TRIGGER_TYPE:
         return 0
     at = parse_at(_trigger(automation.document).get("at", "00:00"))
-    days = due_days(now.astimezone(zone_of(zone_name)), at, automation.last_scan_on)
+    days = due_days(now.astimezone(zone_named(zone_name)), at, automation.last_scan_on)
     count = 0
     for day in days:
         count += scan_automation(session, automation, day)

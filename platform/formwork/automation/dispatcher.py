@@ -17,12 +17,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from formwork.automation.context import workspace_zone
-from formwork.db import begin_write, utcnow
+from formwork.db import begin_write, dialect_insert, utcnow
 from formwork.models import Automation, Event, Form, Record, Run, Workspace
 from workflow_engine.documents import Automation as ParsedAutomation
 from workflow_engine.documents import parse_automation
@@ -64,10 +61,8 @@ def dispatch_pending(factory: sessionmaker[Session], *, batch: int = BATCH_SIZE)
         rows = _runs_for(session, [e for e in events if e.fire], now)
         run_ids: list[int] = []
         if rows:
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
             statement = (
-                insert(Run)
+                dialect_insert(session, Run)
                 .on_conflict_do_nothing(index_elements=["automation_id", "event_id"])
                 .returning(Run.id, Run.status)
             )
@@ -103,7 +98,7 @@ def _runs_for(session: Session, events: list[Event], now: datetime) -> list[dict
             continue
         workspace = session.get(Workspace, workspace_id)
         assert workspace is not None
-        today = now.astimezone(workspace_zone(workspace)).date()
+        today = now.astimezone(workspace.zone).date()
         form_keys = dict(
             session.execute(
                 select(Form.id, Form.key).where(Form.workspace_id == workspace_id)

@@ -15,11 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from formwork.db import dialect_insert
 from formwork.models import Event
 
 ORIGIN_KEY = "formwork.automation.origin"
@@ -113,24 +112,11 @@ def emit_many(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
     if not deduped:
         session.execute(insert(Event), values)
     else:
-        dialect = session.get_bind().dialect.name
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(Event)
         session.execute(
-            statement.on_conflict_do_nothing(index_elements=["workspace_id", "dedupe_key"]),
+            dialect_insert(session, Event).on_conflict_do_nothing(
+                index_elements=["workspace_id", "dedupe_key"]
+            ),
             values,
         )
     if any(value["fire"] for value in values):
         session.info[PENDING_KEY] = True
-
-
-def pending_count(session: Session, workspace_id: int) -> int:
-    """Events of a workspace no dispatcher has handled yet (for the run log's header)."""
-    return len(
-        session.scalars(
-            select(Event.id).where(
-                Event.workspace_id == workspace_id,
-                Event.dispatched_at.is_(None),
-                Event.fire.is_(True),
-            )
-        ).all()
-    )

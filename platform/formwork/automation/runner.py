@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from formwork.automation import actions
 from formwork.automation.actions import ActionFailed
-from formwork.automation.context import build_context, workspace_zone
+from formwork.automation.context import build_context
 from formwork.automation.dispatcher import dispatch_pending
 from formwork.automation.outbox import Origin, set_origin
 from formwork.db import begin_write, utcnow
@@ -386,7 +386,7 @@ def _prepare(
     if parsed.trigger.field and payload.get("after") is not None:
         trigger["from"] = (payload.get("before") or {}).get(parsed.trigger.field)
         trigger["to"] = payload["after"].get(parsed.trigger.field)
-    local_now = now.astimezone(workspace_zone(workspace))
+    local_now = now.astimezone(workspace.zone)
     context = build_context(
         session, record, trigger=trigger, now=now, workspace=workspace, steps=earlier
     )

@@ -35,15 +35,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import case, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from formwork.automation import date_scans
 from formwork.automation.outbox import emit
-from formwork.db import utcnow
+from formwork.db import dialect_insert, utcnow
 from formwork.migrate import SCHEDULER_JOBS_TABLE
 from formwork.models import Automation, SchedulerLock, Workspace
+from formwork.models.workspaces import zone_named
 from workflow_engine.cron import parse_cron
 from workflow_engine.errors import WorkflowError
 
@@ -77,8 +76,7 @@ def acquire_lock(
     """
     values = {"name": name, "owner": owner, "acquired_at": now, "expires_at": now + ttl}
     with session_factory() as session, session.begin():
-        dialect = session.get_bind().dialect.name
-        insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(SchedulerLock)
+        insert = dialect_insert(session, SchedulerLock)
         session.execute(insert.values(values).on_conflict_do_nothing(index_elements=["name"]))
         result = session.execute(
             update(SchedulerLock)
@@ -403,7 +401,7 @@ def schedule_trigger(document: Any, zone_name: str | None) -> CronTrigger:
         normal = parse_cron(cron)
     except WorkflowError as exc:
         raise ValueError(str(exc)) from exc
-    return CronTrigger.from_crontab(normal, timezone=date_scans.zone_of(zone_name))
+    return CronTrigger.from_crontab(normal, timezone=zone_named(zone_name))
 
 
 def sync_schedule_jobs(app: Flask, scheduler: BackgroundScheduler) -> None:

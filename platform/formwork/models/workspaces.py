@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -41,6 +42,14 @@ _role_type = Enum(
 )
 
 
+def zone_named(name: str | None) -> ZoneInfo:
+    """The IANA time zone ``name``; UTC when it is empty or unknown to this system."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 class Workspace(Base):
     __tablename__ = "workspaces"
 
@@ -56,6 +65,11 @@ class Workspace(Base):
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="workspace", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The workspace's time zone (its "today", due dates, schedules and date scans)."""
+        return zone_named(self.timezone)
 
 
 class Membership(Base):

@@ -36,7 +36,7 @@ from form_engine.conditions import (
 from form_engine.errors import FormEngineError
 from form_engine.messages import normalise_locale
 from formwork.automation import outbox
-from formwork.automation.context import build_context, catalog_for, workspace_zone
+from formwork.automation.context import build_context, catalog_for
 from formwork.automation.executors import submit_after_commit
 from formwork.db import utcnow
 from formwork.models import App, Automation, Event, Form, Record, Role, Run, Step
@@ -480,7 +480,7 @@ def dry_run(
     parsed = parse_automation(document)
     limit = max(0, min(limit, DRY_RUN_MAX))
     # Local time: "due at 09:00" means 09:00 in the workspace's zone.
-    now = utcnow().astimezone(workspace_zone(actor.workspace))
+    now = utcnow().astimezone(actor.workspace.zone)
     trigger = document["trigger"]
     if trigger["type"] in RECORDLESS_TRIGGERS or not trigger.get("form"):
         steps = _plan(session, parsed, None, trigger, now, actor, locale)
@@ -706,7 +706,7 @@ def _record_title(record: Record, name_key: str | None) -> str:
 
 
 def _today(actor: Actor) -> date:
-    return utcnow().astimezone(workspace_zone(actor.workspace)).date()
+    return utcnow().astimezone(actor.workspace.zone).date()
 
 
 def _jsonable(value: Any) -> Any:

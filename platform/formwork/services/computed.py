@@ -8,12 +8,11 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from form_engine.formulas import compute_formulas
 from formwork.automation import outbox
+from formwork.db import dialect_insert
 from formwork.models import AutonumberCounter, Form, Record, RecordLink, RecordRevision
 from formwork.services.condition_sql import json_value
 from formwork.services.form_runtime import FormRuntime, runtime_for
@@ -31,12 +30,10 @@ def assign_autonumbers(
     """Hand out the next number per auto-number field (atomic on both databases)."""
     if not runtime.autonumbers:
         return data
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     result = dict(data)
     for key, spec in runtime.autonumbers.items():
         session.execute(
-            insert(AutonumberCounter)
+            dialect_insert(session, AutonumberCounter)
             .values(
                 form_id=runtime.form_id, field_key=key, workspace_id=runtime.workspace_id, value=0
             )
@@ -59,12 +56,10 @@ def assign_autonumbers_bulk(
     """Reserve a block of numbers per auto-number field in one statement."""
     if not runtime.autonumbers or not rows:
         return rows
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     result = [dict(row) for row in rows]
     for key, spec in runtime.autonumbers.items():
         session.execute(
-            insert(AutonumberCounter)
+            dialect_insert(session, AutonumberCounter)
             .values(
                 form_id=runtime.form_id, field_key=key, workspace_id=runtime.workspace_id, value=0
             )

@@ -15,11 +15,9 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from formwork.db import utcnow
+from formwork.db import dialect_insert, utcnow
 from formwork.models import Membership, Notification, User
 from formwork.services.errors import NotFound
 
@@ -36,12 +34,6 @@ def is_local_path(link: str | None) -> bool:
         return False
     parts = urlsplit(link)
     return not parts.scheme and not parts.netloc
-
-
-def dialect_insert(session: Session, model: type[Any]) -> Any:
-    """``INSERT`` with ``ON CONFLICT`` support for the session's database."""
-    dialect = session.get_bind().dialect.name
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
 
 
 def notify(

@@ -27,7 +27,7 @@ from formwork.models import Membership, Notification, Task, User, Workspace
 from formwork.services.errors import Invalid
 from formwork.services.mailer import queue_email
 from formwork.services.notifications import dialect_insert
-from formwork.services.tasks import tasks_path, workspace_zone
+from formwork.services.tasks import tasks_path
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def _queue_overdue_emails(session: Session, rows: Sequence[Any]) -> None:
         )
     }
     zones = {
-        workspace.id: workspace_zone(workspace)
+        workspace.id: workspace.zone
         for workspace in session.scalars(
             select(Workspace).where(Workspace.id.in_({row.workspace_id for row in rows}))
         )

@@ -15,18 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from form_engine.conditions import ConditionError, EvalContext, evaluate, parse_condition
-from formwork.db import utcnow
+from formwork.db import dialect_insert, utcnow
 from formwork.models import Form, Membership, Record, Role, Task, User, Workspace
 from formwork.services.errors import Forbidden, Invalid, NotFound
 from formwork.services.form_runtime import runtime_for
-from formwork.services.notifications import dialect_insert, notify
+from formwork.services.notifications import notify
 from formwork.services.scope import Actor, scoped
 
 log = logging.getLogger(__name__)
@@ -36,14 +36,6 @@ NOTES_MAX = 10_000
 REPEAT_MAX_DAYS = 3660
 OPEN_LIMIT = 500
 DONE_LIMIT = 20
-
-
-def workspace_zone(workspace: Workspace) -> ZoneInfo:
-    """The workspace's time zone; UTC when the stored name is unknown."""
-    try:
-        return ZoneInfo(workspace.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -294,7 +286,7 @@ def my_tasks(
     if everyone or (assignee_id is not None and assignee_id != actor.user_id):
         actor.require_admin()
     who = None if everyone else (assignee_id or actor.user_id)
-    zone = workspace_zone(actor.workspace)
+    zone = actor.workspace.zone
     tomorrow = local_midnight(now.astimezone(zone).date() + timedelta(days=1), zone)
     bucket = case(
         (Task.due_at.is_(None), "no_date"),
@@ -366,7 +358,7 @@ def _next_occurrence(session: Session, task: Task, now: datetime) -> Task | None
     days = task.repeat_every_days
     if not days:
         return None
-    zone = workspace_zone(session.get_one(Workspace, task.workspace_id))
+    zone = session.get_one(Workspace, task.workspace_id).zone
     if not _keeps_repeating(session, task, now.astimezone(zone).date()):
         return None
     base = task.due_at or now

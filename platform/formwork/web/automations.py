@@ -17,7 +17,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from form_engine.dialect import label
-from form_engine.fields.choice import option_title
 from form_engine.messages import normalise_locale
 from formwork import db
 from formwork.automation.context import catalog_for
@@ -27,7 +26,7 @@ from formwork.services.automations import AutomationInvalid
 from formwork.services.errors import Conflict, InputError, PlatformError
 from formwork.services.form_runtime import runtime_for
 from formwork.web.context import current_actor, workspace_view
-from formwork.web.lists import condition_editor_strings
+from formwork.web.lists import condition_editor_strings, field_entries
 from workflow_engine.documents import CURRENT_VERSION
 
 bp = Blueprint("automations", __name__, url_prefix="/w/<int:workspace_id>")
@@ -196,25 +195,12 @@ def _forms_payload(locale: str) -> list[dict[str, Any]]:
         if form.published_version is None:
             continue
         runtime = runtime_for(session, form)
-        fields = []
-        for key, schema, kind in runtime.compiled.fields:
-            if key not in runtime.kinds:
-                continue
-            entry: dict[str, Any] = {
-                "key": key,
-                "title": label(schema, locale, key),
-                "kind": runtime.kinds[key],
-                "type": kind.key,
-                "computed": bool(kind.computed),
-            }
-            values = schema.get("enum") or (schema.get("items") or {}).get("enum")
-            if kind.key in ("select", "multiselect") and isinstance(values, list):
-                entry["options"] = [
-                    {"value": v, "title": option_title(schema, v, locale)} for v in values
-                ]
-            if key in runtime.links:
-                entry["link_form"] = runtime.links[key]
-            fields.append(entry)
+        computed = {key for key, _schema, kind in runtime.compiled.fields if kind.computed}
+        fields = field_entries(runtime, locale)
+        for entry in fields:
+            entry["computed"] = entry["key"] in computed
+            if entry["key"] in runtime.links:
+                entry["link_form"] = runtime.links[entry["key"]]
         result.append(
             {
                 "key": form.key,

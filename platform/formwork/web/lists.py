@@ -48,7 +48,7 @@ def _locale() -> str:
     return normalise_locale(str(get_locale()))
 
 
-def _fields(runtime: FormRuntime, locale: str) -> list[dict[str, Any]]:
+def field_entries(runtime: FormRuntime, locale: str) -> list[dict[str, Any]]:
     """Fields for the column chooser and the condition editor (layout items left out)."""
     result = []
     for key, schema, kind in runtime.compiled.fields:
@@ -138,7 +138,7 @@ def index(form_id: int) -> tuple[str, int] | str:
     state = read_state(request.args, state_of_view(view))
     if state.deleted:
         actor.require(Role.MEMBER)
-    fields = _fields(runtime, locale)
+    fields = field_entries(runtime, locale)
     error = view_error or state.filter_error
     page = None
     if error is None:

@@ -96,7 +96,7 @@ def zoned(moment: datetime | None, workspace: Workspace) -> str:
     """A moment on the workspace's clock in the reader's language (no zone name)."""
     if moment is None:
         return ""
-    zone = tasks.workspace_zone(workspace)
+    zone = workspace.zone
     locale = _locale()
     day = format_skeleton("yMMMEd", moment, tzinfo=zone, locale=locale)
     return f"{day} {format_time(moment, 'short', tzinfo=zone, locale=locale)}"
@@ -109,7 +109,7 @@ def now_utc() -> datetime:
 
 @bp.app_template_filter("zone_name")
 def zone_name(workspace: Workspace) -> str:
-    return str(tasks.workspace_zone(workspace).key)
+    return str(workspace.zone.key)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ def _due_and_reminder(actor: Actor, form: TaskForm) -> tuple[datetime | None, da
         if at is not None:
             raise Invalid(_l("Due date: choose a date for this time."), field="due_date")
         return None, None
-    zone = tasks.workspace_zone(actor.workspace)
+    zone = actor.workspace.zone
     due = datetime.combine(day, at or DEFAULT_DUE_TIME, tzinfo=zone).astimezone(UTC)
     minutes = form.remind.data
     remind = due - timedelta(minutes=int(minutes)) if minutes else None
@@ -260,7 +260,7 @@ def snooze_until(choice: str, now: datetime, workspace: Workspace) -> datetime:
     """1 hour from now, tomorrow 09:00 or next Monday 09:00 on the workspace's clock."""
     if choice == "1h":
         return now + timedelta(hours=1)
-    zone = tasks.workspace_zone(workspace)
+    zone = workspace.zone
     today = now.astimezone(zone).date()
     if choice == "tomorrow":
         day = today + timedelta(days=1)
