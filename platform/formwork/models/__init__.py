@@ -9,6 +9,7 @@ from formwork.models.automations import (
     SchedulerLock,
     Step,
 )
+from formwork.models.customer_value import CustomerMetrics, TierChange, TierScheme, ValueModel
 from formwork.models.forms import App, AutonumberCounter, Form, FormVersion
 from formwork.models.records import ManagedIndex, Record, RecordLink, RecordRevision, SavedView
 from formwork.models.tasks import EmailMessage, Notification, Task
@@ -21,6 +22,7 @@ __all__ = [
     "Automation",
     "AutomationCounter",
     "AutonumberCounter",
+    "CustomerMetrics",
     "EmailMessage",
     "Event",
     "Form",
@@ -38,6 +40,9 @@ __all__ = [
     "SchedulerLock",
     "Step",
     "Task",
+    "TierChange",
+    "TierScheme",
     "User",
+    "ValueModel",
     "Workspace",
 ]
