@@ -12,6 +12,7 @@ from formwork.models.automations import (
 from formwork.models.customer_value import CustomerMetrics, TierChange, TierScheme, ValueModel
 from formwork.models.forms import App, AutonumberCounter, Form, FormVersion
 from formwork.models.records import ManagedIndex, Record, RecordLink, RecordRevision, SavedView
+from formwork.models.surveys import PublicLink, SurveyInvitation, SurveyOptOut
 from formwork.models.tasks import EmailMessage, Notification, Task
 from formwork.models.users import User
 from formwork.models.workspaces import Invitation, Membership, Role, Workspace
@@ -31,6 +32,7 @@ __all__ = [
     "ManagedIndex",
     "Membership",
     "Notification",
+    "PublicLink",
     "Record",
     "RecordLink",
     "RecordRevision",
@@ -39,6 +41,8 @@ __all__ = [
     "SavedView",
     "SchedulerLock",
     "Step",
+    "SurveyInvitation",
+    "SurveyOptOut",
     "Task",
     "TierChange",
     "TierScheme",
