@@ -16,6 +16,7 @@ from formwork import db, migrate
 from formwork.models import Membership, Role, User, Workspace
 from formwork.services import accounts, workspaces
 from formwork.services.errors import PlatformError
+from formwork.value.clv_cli import clv_group
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "formwork-demo"  # noqa: S105 - documented demo credentials, refused in production
@@ -51,6 +52,8 @@ def main() -> None:
 # FlaskGroup's --app/--env-file/--debug make no sense here: the app is always Formwork's,
 # configured through FORMWORK_* variables.
 main.params = [param for param in main.params if param.name not in {"app", "env_file", "debug"}]
+# Offline (a CSV in, no database): on the group itself, so the app is never created.
+main.add_command(clv_group)
 
 
 def _is_embedded(app: Flask) -> bool:
