@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the message catalogue holds Chinese punctuation
 """Checks of the ``actions`` list of an automation document (see docs/automations.md)."""
 
 from __future__ import annotations
@@ -8,8 +9,26 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from form_engine.conditions import uses_event_operators
+from form_engine.messages import register_messages
 from workflow_engine.checks import Checker, Path
 from workflow_engine.model import ALL_ACTION_TYPES, FormShape
+from workflow_engine.tier_checks import check_recompute
+
+register_messages(
+    {
+        "automation_link_multiple": {
+            "en": "The link field “{name}” at {where} can hold several records; choose a "
+            "field that links to one record.",
+            "zh-CN": "{where} 处的关联数据字段“{name}”可关联多条数据，请选择只关联一条数据的字段。",
+        },
+        "automation_survey_no_link": {
+            "en": "The survey “{name}” at {where} has no field linking to “{form}”, so answers "
+            "could not be attached to the record; add such a link field to the survey.",
+            "zh-CN": "{where} 处的问卷“{name}”没有关联“{form}”的字段，答卷无法关联到该数据；"
+            "请在问卷中添加这样的关联数据字段。",
+        },
+    }
+)
 
 ACTION_ID = re.compile(r"[a-z][a-z0-9_]{0,31}")
 MAX_ACTIONS = 20
@@ -20,7 +39,7 @@ MINUTES_PER_YEAR = 365 * 24 * 60
 
 # type → (allowed keys besides id/type, required keys)
 ACTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
-    "update_record": (frozenset({"values"}), frozenset({"values"})),
+    "update_record": (frozenset({"values", "record"}), frozenset({"values"})),
     "create_record": (frozenset({"form", "values", "link_field"}), frozenset({"form", "values"})),
     "assign_owner": (frozenset({"mode", "members"}), frozenset({"mode", "members"})),
     "create_task": (
@@ -33,6 +52,7 @@ ACTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
                 "remind_before_minutes",
                 "repeat_every_days",
                 "repeat_while",
+                "record",
             }
         ),
         frozenset({"title", "assignee"}),
@@ -43,7 +63,10 @@ ACTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "webhook": (frozenset({"url", "secret", "payload"}), frozenset({"url"})),
     "wait": (frozenset({"minutes", "hours", "days"}), frozenset()),
     "recompute_tiers": (frozenset({"scheme"}), frozenset({"scheme"})),
-    "send_survey": (frozenset({"form", "expires_days"}), frozenset({"form"})),
+    "send_survey": (
+        frozenset({"form", "expires_days", "remind_after_days"}),
+        frozenset({"form"}),
+    ),
 }
 assert set(ACTION_KEYS) == ALL_ACTION_TYPES
 # Actions that work on the trigger's record (refused for a schedule).
@@ -117,8 +140,37 @@ def _values(
         checker.templates(value, spot)
 
 
+def _target_form(checker: Checker, action: Mapping[str, Any], path: Path) -> FormShape | None:
+    """The form of the record the action works on: the trigger's, or with ``"record":
+    {"link": "<field>"}`` the form that single-link field of the trigger form links to
+    (None when unknown: its problems are reported here, the fields are not checked)."""
+    if "record" not in action:
+        return checker.scope.form
+    spot = (*path, "record")
+    target = checker.obj(action["record"], spot)
+    if target is None:
+        return None
+    checker.keys(target, spot, ("link",), ("link",))
+    scope = checker.scope
+    if not scope.has_record:
+        checker.add("automation_needs_record", spot)
+        return None
+    name = checker.text(target, "link", spot, max_len=63)
+    shape = checker.field(scope.form, name, (*spot, "link"))
+    if shape is None:
+        return None
+    if shape.type != "link":
+        checker.add("automation_not_link_field", (*spot, "link"), name=name)
+        return None
+    if shape.multiple:
+        checker.add("automation_link_multiple", (*spot, "link"), name=name)
+        return None
+    catalog = scope.catalog
+    return catalog.forms.get(shape.link_form or "") if catalog is not None else None
+
+
 def _update_record(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
-    _values(checker, action, path, checker.scope.form)
+    _values(checker, action, path, _target_form(checker, action, path))
 
 
 def _create_record(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
@@ -180,11 +232,13 @@ def _assign_owner(checker: Checker, action: Mapping[str, Any], path: Path) -> No
 
 
 def _create_task(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
+    linked = "record" in action
+    form = _target_form(checker, action, path)
     _title(checker, action, path)
     if "notes" in action:
         _template_text(checker, action, "notes", path)
     if "assignee" in action:
-        checker.person(action["assignee"], (*path, "assignee"))
+        checker.person(action["assignee"], (*path, "assignee"), linked=linked, form=form)
     if "due" in action:
         due = checker.obj(action["due"], (*path, "due"))
         if due is not None:
@@ -206,7 +260,7 @@ def _create_task(checker: Checker, action: Mapping[str, Any], path: Path) -> Non
             checker.add("automation_repeat_needs_interval", spot)
         if not checker.scope.has_record:
             checker.add("automation_needs_record", spot)
-        condition = checker.condition(action["repeat_while"], spot, checker.scope.form)
+        condition = checker.condition(action["repeat_while"], spot, form)
         if condition is not None and uses_event_operators(condition):
             checker.add("automation_repeat_event_condition", spot)
 
@@ -269,13 +323,24 @@ def _wait(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
 
 
 def _recompute_tiers(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
-    checker.text(action, "scheme", path, max_len=64)
+    check_recompute(checker, action, path)
 
 
 def _send_survey(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
     key = checker.text(action, "form", path, max_len=64)
-    checker.form(key, (*path, "form"))
-    checker.integer(action, "expires_days", path, 1, 365)
+    survey = checker.form(key, (*path, "form"))
+    expires = checker.integer(action, "expires_days", path, 1, 365)
+    checker.integer(action, "remind_after_days", path, 1, (expires or 14) - 1)
+    trigger_form = checker.scope.form_key
+    if survey is None or trigger_form is None:
+        return
+    links = [
+        shape
+        for shape in survey.fields.values()
+        if shape.type == "link" and not shape.multiple and shape.link_form == trigger_form
+    ]
+    if not links:
+        checker.add("automation_survey_no_link", (*path, "form"), name=key, form=trigger_form)
 
 
 def _title(checker: Checker, action: Mapping[str, Any], path: Path) -> None:

@@ -58,8 +58,15 @@ def due_at(due: Mapping[str, Any], now: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _target(config: Mapping[str, Any], inputs: Inputs) -> Inputs:
+    """Carry ``record`` (the linked record to act on) into the plan when it is set."""
+    if isinstance(config.get("record"), Mapping):
+        inputs["record"] = dict(config["record"])
+    return inputs
+
+
 def _update_record(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
-    return {"values": render_value(config.get("values", {}), context)}
+    return _target(config, {"values": render_value(config.get("values", {}), context)})
 
 
 def _create_record(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
@@ -81,7 +88,7 @@ def _create_task(config: Mapping[str, Any], context: Mapping[str, Any], now: dat
     remind_at = (
         when - timedelta(minutes=remind) if when is not None and remind is not None else None
     )
-    return {
+    inputs = {
         "title": _text(config.get("title"), context, MAX_TITLE),
         "notes": _text(config.get("notes", ""), context, MAX_BODY),
         "assignee": _person(config.get("assignee")),
@@ -90,6 +97,7 @@ def _create_task(config: Mapping[str, Any], context: Mapping[str, Any], now: dat
         "repeat_every_days": config.get("repeat_every_days"),
         "repeat_while": copy.deepcopy(config.get("repeat_while")),
     }
+    return _target(config, inputs)
 
 
 def _notify(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
@@ -129,7 +137,10 @@ def _recompute_tiers(
 
 
 def _send_survey(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
-    return {"form": config.get("form"), "expires_days": config.get("expires_days")}
+    inputs = {"form": config.get("form"), "expires_days": config.get("expires_days")}
+    if config.get("remind_after_days") is not None:
+        inputs["remind_after_days"] = config["remind_after_days"]
+    return inputs
 
 
 _PLANNERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], datetime], Inputs]] = {
@@ -157,7 +168,10 @@ def plan_action(action: Action, context: Mapping[str, Any], *, now: datetime) ->
     UTC text or None); notify ``{to, title, body, email}``; add_tag/remove_tag
     ``{field, tag}``; webhook ``{url, payload, signed}`` (the payload defaults to the
     record and the trigger; never the secret); wait ``{seconds}``; recompute_tiers
-    ``{scheme}``; send_survey ``{form, expires_days}``. Titles are cut to 300 characters.
+    ``{scheme}``; send_survey ``{form, expires_days}`` (plus ``remind_after_days`` when
+    set). update_record and create_task carry ``record`` (``{"link": field}``: act on
+    the record linked through that field) when the action sets it. Titles are cut to
+    300 characters.
 
     Args:
         action: A checked action (from ``parse_automation``).

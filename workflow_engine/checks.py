@@ -302,9 +302,14 @@ class Checker:
         )
 
     # -- persons -----------------------------------------------------------------------
-    def person(self, value: Any, path: Path) -> None:
+    def person(
+        self, value: Any, path: Path, *, linked: bool = False, form: FormShape | None = None
+    ) -> None:
         """``{"kind": "owner" | "actor"}``, ``{"kind": "user", "id": 7}`` or
-        ``{"kind": "field", "field": "sales_rep"}`` (a member field of the record)."""
+        ``{"kind": "field", "field": "sales_rep"}`` (a member field of the record).
+
+        With ``linked``, the action works on a linked record of the form ``form`` (None:
+        unknown), whose member fields ``field`` names."""
         obj = self.obj(value, path)
         if obj is None:
             return
@@ -332,6 +337,6 @@ class Checker:
                 self.add("automation_unknown_member", (*path, "id"), id=user_id)
         if kind == "field" and scope.has_record:
             name = self.text(obj, "field", path, max_len=63)
-            shape = self.field(scope.form, name, (*path, "field"))
+            shape = self.field(form if linked else scope.form, name, (*path, "field"))
             if shape is not None and shape.type != "member":
                 self.add("automation_not_member_field", (*path, "field"), name=name)

@@ -29,6 +29,7 @@ from workflow_engine.model import (
     FormShape,
     Trigger,
 )
+from workflow_engine.tier_checks import check_tier_trigger
 
 __all__ = [
     "ALL_ACTION_TYPES",
@@ -220,8 +221,7 @@ def _check_trigger(checker: Checker, doc: Any) -> None:
             if key in trigger:
                 checker.json_value(trigger[key], (*path, key))
     elif kind == "tier_changed":
-        checker.text(trigger, "scheme", path, max_len=64)
-        checker.text(trigger, "to", path, max_len=64)
+        check_tier_trigger(checker, trigger, path)
     elif kind == "schedule":
         cron = trigger.get("cron")
         if not isinstance(cron, str) and "cron" in trigger:

@@ -86,12 +86,14 @@ class FieldShape:
         kind: Its condition kind (text, number, integer, boolean, date, datetime, json).
         computed: True for formula, lookup, rollup and auto-number fields (read-only).
         link_form: For a ``link`` field, the key of the form it links to.
+        multiple: For a ``link`` field, whether it holds several records.
     """
 
     type: str
     kind: str
     computed: bool = False
     link_form: str | None = None
+    multiple: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,21 @@ class FormShape:
 
 
 @dataclass(frozen=True)
+class TierShape:
+    """A tier scheme as automations see it.
+
+    Attributes:
+        form: The key of the form it tiers (None: any form, e.g. the built-in churn status).
+        tiers: Its tier keys, best first, the fallback last.
+        recomputable: Whether ``recompute_tiers`` can apply it.
+    """
+
+    form: str | None
+    tiers: tuple[str, ...]
+    recomputable: bool = True
+
+
+@dataclass(frozen=True)
 class Catalog:
     """What a workspace offers an automation: its forms, members and action types.
 
@@ -114,11 +131,13 @@ class Catalog:
         forms: Form key → shape.
         members: The workspace's user ids; None skips the membership checks.
         available_actions: The action types this build can execute.
+        tier_schemes: Tier scheme key → shape; None skips the scheme checks.
     """
 
     forms: Mapping[str, FormShape]
     members: frozenset[int] | None = None
     available_actions: frozenset[str] = ALL_ACTION_TYPES
+    tier_schemes: Mapping[str, TierShape] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,22 @@ register_messages(
             "en": "Update the record: {fields}",
             "zh-CN": "更新当前数据：{fields}",
         },
+        "automation_summary_update_linked": {
+            "en": "Update the record linked through “{link}”: {fields}",
+            "zh-CN": "更新通过“{link}”关联的数据：{fields}",
+        },
+        "automation_summary_task_linked": {
+            "en": ", on the record linked through “{link}”",
+            "zh-CN": "，关联到通过“{link}”关联的数据",
+        },
+        "automation_person_linked_owner": {
+            "en": "the owner of the record linked through “{link}”",
+            "zh-CN": "通过“{link}”关联数据的负责人",
+        },
+        "automation_summary_send_survey_reminder": {
+            "en": ", with one reminder after {days} day(s)",
+            "zh-CN": "，{days} 天后提醒一次",
+        },
         "automation_summary_create_record": {
             "en": "Create a record in “{form}”",
             "zh-CN": "在表单“{form}”中新增一条数据",
@@ -113,9 +129,12 @@ def _join(items: list[str], locale: str) -> str:
     return ("、" if locale == "zh-CN" else ", ").join(items)
 
 
-def person_text(spec: Any, locale: str | None) -> str:
-    """A person spec in words: "the record's owner" / "负责人", "user #7" / "用户 #7"."""
+def person_text(spec: Any, locale: str | None, link: str | None = None) -> str:
+    """A person spec in words: "the record's owner" / "负责人", "user #7" / "用户 #7";
+    with ``link``, the owner is the one of the record linked through that field."""
     kind = spec.get("kind") if isinstance(spec, Mapping) else None
+    if kind == "owner" and link:
+        return render("automation_person_linked_owner", locale, link=link)
     if kind == "owner":
         return render("automation_person_owner", locale)
     if kind == "actor":
@@ -150,8 +169,15 @@ def duration_text(seconds: int, locale: str | None) -> str:
     return " ".join(parts)
 
 
+def _linked(inputs: Mapping[str, Any]) -> str | None:
+    target = inputs.get("record")
+    link = target.get("link") if isinstance(target, Mapping) else None
+    return str(link) if link else None
+
+
 def _task(inputs: Mapping[str, Any], locale: str | None) -> str:
-    person = person_text(inputs.get("assignee"), locale)
+    link = _linked(inputs)
+    person = person_text(inputs.get("assignee"), locale, link)
     title = inputs.get("title", "")
     if inputs.get("due_at"):
         due = instant_text(inputs["due_at"])
@@ -164,6 +190,8 @@ def _task(inputs: Mapping[str, Any], locale: str | None) -> str:
     if inputs.get("repeat_every_days"):
         days = inputs["repeat_every_days"]
         text += render("automation_summary_task_repeat", locale, days=days)
+    if link:
+        text += render("automation_summary_task_linked", locale, link=link)
     return text
 
 
@@ -182,6 +210,9 @@ def summarize(planned: PlannedAction, locale: str | None) -> str:
     kind = planned.type
     if kind == "update_record":
         fields = _join(sorted(inputs.get("values") or {}), lang)
+        link = _linked(inputs)
+        if link:
+            return render("automation_summary_update_linked", lang, link=link, fields=fields)
         return render("automation_summary_update_record", lang, fields=fields)
     if kind == "create_record":
         form, link = inputs.get("form"), inputs.get("link_field")
@@ -229,6 +260,11 @@ def summarize(planned: PlannedAction, locale: str | None) -> str:
     if kind == "send_survey":
         form, days = inputs.get("form"), inputs.get("expires_days")
         if days:
-            return render("automation_summary_send_survey_expires", lang, form=form, days=days)
-        return render("automation_summary_send_survey", lang, form=form)
+            text = render("automation_summary_send_survey_expires", lang, form=form, days=days)
+        else:
+            text = render("automation_summary_send_survey", lang, form=form)
+        if inputs.get("remind_after_days"):
+            remind = inputs["remind_after_days"]
+            text += render("automation_summary_send_survey_reminder", lang, days=remind)
+        return text
     raise ValueError(f"unknown action type {kind!r}")

@@ -21,7 +21,9 @@ Operators (a whitelist; nothing else is accepted, nothing is ever executed):
                     ``{"contains_any": [{"var": "tags"}, ["vip", "key"]]}``
 ``is_empty``        the field is null, missing, ``""`` or ``[]``; ``not_empty`` the opposite
 ``var``             a field: ``{"var": "total"}``, or with a default for null/missing
-                    values ``{"var": ["total", 0]}``; keys match ``^[a-z][a-z0-9_]{0,62}$``
+                    values ``{"var": ["total", 0]}``; keys match ``^[a-z][a-z0-9_]{0,62}$``,
+                    or name a host variable ``<namespace>.<key>`` (``metrics.total_spent``)
+                    when the ``fields`` given to ``parse_condition`` hold that exact name
 ``today``           ``{"today": []}``: today's date (``EvalContext.today``) as ISO text
 ``days_since``      ``{"days_since": [{"var": "last_order"}]}``: whole days from a date or
                     datetime field (its UTC date) to today; only compared with a whole

@@ -34,6 +34,10 @@ MAX_DEPTH = 32
 MAX_NODES = 500
 MAX_STRING = 10_000
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}")
+# A variable the host provides beside the record's fields, e.g. ``metrics.total_spent``
+# (a customer's computed figures). Accepted only when ``fields`` names it exactly: form
+# field keys never contain a dot, so the two can never collide.
+NAMESPACED_KEY = re.compile(r"[a-z][a-z0-9_]{0,62}\.[a-z][a-z0-9_]{0,62}")
 _INT64 = 2**63
 
 Path = tuple[str | int, ...]
@@ -47,7 +51,9 @@ def parse_condition(doc: Any, *, fields: Mapping[str, str] | None = None) -> Con
         fields: Field key → SQL kind (text, number, integer, boolean, date, datetime,
             json). When given, unknown fields are refused (with "did you mean") and
             operands are type-checked; the tree remembers each field's kind, so that
-            ``evaluate`` reads values exactly as the SQL compiler does.
+            ``evaluate`` reads values exactly as the SQL compiler does. A key may also be
+            a namespaced variable ``<namespace>.<key>`` (``metrics.total_spent``): such
+            a variable is accepted only when ``fields`` holds that exact name.
 
     Raises:
         ConditionError: the document is malformed, too big, or does not fit ``fields``;
@@ -281,7 +287,8 @@ class _Parser:
 
     def _field(self, name: str, path: Path) -> Var:
         self._string(name, path)
-        if not FIELD_KEY.fullmatch(name):
+        namespaced = self.fields is not None and NAMESPACED_KEY.fullmatch(name) is not None
+        if not (FIELD_KEY.fullmatch(name) or namespaced):
             raise ConditionError("condition_bad_field_key", path=path, name=name[:50])
         if self.fields is None:
             return Var(name)

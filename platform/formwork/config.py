@@ -47,6 +47,13 @@ class DefaultConfig:
     SECURE_COOKIES = False
     # Largest accepted attachment file, in bytes (files live in <instance>/uploads).
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+    # Public forms and survey links (docs/surveys.md): posts per client address, posts
+    # per public link or survey form (all addresses together), and the largest post.
+    PUBLIC_RATE_LIMIT = "20 per minute;200 per hour"
+    PUBLIC_FORM_RATE_LIMIT = "120 per minute;3000 per hour"
+    PUBLIC_MAX_BYTES = 64 * 1024
+    # How often the scheduler sends due survey reminders.
+    SURVEY_REMINDER_SECONDS = 300
 
     # Sessions of commands and scripts (outside a request) start as SQLite writers. The
     # test suite turns this off: its tests interleave several sessions in one thread.

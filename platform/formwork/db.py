@@ -118,6 +118,8 @@ def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config["DATABASE_ECHO"])
     app.extensions["formwork.engine"] = engine
     app.extensions["formwork.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    # The same engine and pool, but every transaction begins as a writer (see session()).
+    app.extensions["formwork.write_engine"] = engine.execution_options(**{WRITE_OPTION: True})
     app.teardown_appcontext(_close_session)
 
 
@@ -128,17 +130,18 @@ def engine() -> Engine:
 def session() -> Session:
     """The session of the current app context (one per request), created on first use."""
     if "db_session" not in g:
-        new = current_app.extensions["formwork.sessionmaker"]()
         if has_request_context():
             writes = request.method not in SAFE_METHODS
         else:  # a command or script: it is there to write
             writes = bool(current_app.config["WRITE_FIRST_OUTSIDE_REQUESTS"])
-        if writes:
-            # Take SQLite's write lock with the first statement and wait for it
-            # (busy_timeout), instead of failing with "database is locked" when the
-            # transaction reads first and another process writes meanwhile.
-            begin_write(new)
-        g.db_session = new
+        make = current_app.extensions["formwork.sessionmaker"]
+        # A writing session takes SQLite's write lock with the first statement of EVERY
+        # transaction (not only its first one: commands and jobs commit several times) and
+        # waits for it (busy_timeout), instead of failing with "database is locked" when a
+        # transaction reads first and another connection writes meanwhile.
+        g.db_session = (
+            make(bind=current_app.extensions["formwork.write_engine"]) if writes else make()
+        )
     return g.db_session  # type: ignore[no-any-return]
 
 

@@ -561,3 +561,252 @@ def test_sql_selects_exactly_what_evaluate_accepts(
     """DESIGN §4: on generated records, the SQL predicate and ``evaluate`` agree."""
     for doc, in_sql, in_python in probe.selected(batch, docs):
         assert in_sql == in_python, (doc, [batch[i] for i in in_sql ^ in_python])
+
+
+# -- typed columns beside the JSON data (tier rules read metrics.<name>) ------------------
+COLUMN_KINDS = {
+    "metrics.spent": "number",
+    "metrics.orders": "integer",
+    "metrics.segment": "text",
+    "metrics.last_on": "date",
+}
+COLUMN_FIELDS = {**FIELDS, **COLUMN_KINDS}
+
+
+@dataclass
+class ColumnProbe:
+    """A ``metric_probe`` table: JSON data plus typed, nullable metric columns."""
+
+    engine: Engine
+    table: Table
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def columns(self) -> dict[str, Any]:
+        c = self.table.c
+        return {
+            "metrics.spent": c.spent,
+            "metrics.orders": c.orders,
+            "metrics.segment": c.segment,
+            "metrics.last_on": c.last_on,
+        }
+
+    def selected(
+        self, rows: Sequence[tuple[dict[str, Any], dict[str, Any]]], docs: Sequence[Any]
+    ) -> list[tuple[Any, set[int], set[int]]]:
+        """Per condition: (doc, ids SQL selects, ids ``evaluate`` accepts on data+metrics)."""
+        results = []
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            connection.execute(
+                insert(self.table),
+                [
+                    {
+                        "id": i,
+                        "data": data,
+                        **{k.split(".")[1]: metrics.get(k) for k in COLUMN_KINDS},
+                    }
+                    for i, (data, metrics) in enumerate(rows)
+                ],
+            )
+            for doc in docs:
+                condition = parse_condition(doc, fields=COLUMN_FIELDS)
+                where = compile_condition(
+                    condition,
+                    self.table.c.data,
+                    COLUMN_FIELDS,
+                    dialect_name=self.dialect,
+                    today=TODAY,
+                    columns=self.columns,
+                )
+                in_sql = set(connection.scalars(select(self.table.c.id).where(where)))
+                context = EvalContext(today=TODAY)
+                in_python = {
+                    i
+                    for i, (data, metrics) in enumerate(rows)
+                    if evaluate(condition, {**data, **metrics}, context=context)
+                }
+                results.append((doc, in_sql, in_python))
+            transaction.rollback()
+        return results
+
+
+@pytest.fixture(scope="module")
+def column_probe(database_url: str) -> Iterator[ColumnProbe]:
+    from sqlalchemy import Float, String
+
+    engine = create_engine(database_url)
+    metadata = MetaData()
+    table = Table(
+        "metric_probe",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("data", JSONType, nullable=False),
+        Column("spent", Float),
+        Column("orders", Integer),
+        Column("segment", String(32)),
+        # Wider than customer_metrics' String(10): PostgreSQL silently trims trailing
+        # spaces that overflow a varchar, which would turn a bad date into a good one.
+        Column("last_on", String(32)),
+    )
+    metadata.create_all(engine)
+    try:
+        yield ColumnProbe(engine, table)
+    finally:
+        metadata.drop_all(engine)
+        engine.dispose()
+
+
+METRIC_ROWS: list[tuple[dict[str, Any], dict[str, Any]]] = [
+    (
+        {"name": "Ann", "vip": True},
+        {
+            "metrics.spent": 1200.5,
+            "metrics.orders": 7,
+            "metrics.segment": "champions",
+            "metrics.last_on": "2026-11-01",
+        },
+    ),
+    (
+        {"name": "Bo"},
+        {
+            "metrics.spent": 0.0,
+            "metrics.orders": 0,
+            "metrics.segment": "lost",
+            "metrics.last_on": None,
+        },
+    ),
+    # No metrics row at all (a LEFT JOIN gives NULLs): nothing compares, is_empty holds.
+    ({"name": "Cy"}, {}),
+    (
+        {"name": "Di", "amount": 5000},
+        {
+            "metrics.spent": 0.30000000000000004,
+            "metrics.orders": 2,
+            "metrics.segment": "Lost",
+            "metrics.last_on": "soon",
+        },
+    ),
+]
+COLUMN_CASES: list[tuple[str, Any, set[int]]] = [
+    ("ge-number", {">=": [_v("metrics.spent"), 500]}, {0}),
+    ("not-ge-includes-null", {"!": {">=": [_v("metrics.spent"), 500]}}, {1, 2, 3}),
+    ("ne-excludes-null", {"!=": [_v("metrics.orders"), 7]}, {1, 3}),
+    ("float-precision", {">": [_v("metrics.spent"), 0.3]}, {0, 3}),
+    ("integer-eq-float", {"==": [_v("metrics.orders"), 2.0]}, {3}),
+    ("text-eq-case-sensitive", {"==": [_v("metrics.segment"), "lost"]}, {1}),
+    ("text-orders-by-code-point", {"<": [_v("metrics.segment"), "a"]}, {3}),
+    ("text-in-list", {"in": [_v("metrics.segment"), ["lost", "champions"]]}, {0, 1}),
+    ("is-empty-null-row", {"is_empty": [_v("metrics.segment")]}, {2}),
+    ("date-bad-shape-reads-null", {"is_empty": [_v("metrics.last_on")]}, {1, 2, 3}),
+    ("date-compare", {">=": [_v("metrics.last_on"), "2026-10-01"]}, {0}),
+    ("days-since", {"<=": [{"days_since": [_v("metrics.last_on")]}, 30]}, {0}),
+    ("default-fills-null", {"==": [{"var": ["metrics.orders", 0]}, 0]}, {1, 2}),
+    ("metric-and-field", {"and": [_v("vip"), {">": [_v("metrics.orders"), 1]}]}, {0}),
+    ("metric-vs-field", {"<": [_v("metrics.spent"), _v("amount")]}, {3}),
+]
+
+
+@pytest.mark.parametrize(
+    ("doc", "expected"), [c[1:] for c in COLUMN_CASES], ids=[c[0] for c in COLUMN_CASES]
+)
+def test_column_variables_select_like_evaluate(
+    column_probe: ColumnProbe, doc: Any, expected: set[int]
+) -> None:
+    """Typed columns follow the JSON fields' rules: NULL never compares, shapes checked."""
+    [(_, in_sql, in_python)] = column_probe.selected(METRIC_ROWS, [doc])
+    assert in_python == expected
+    assert in_sql == expected
+
+
+def test_column_variables_need_a_scalar_kind_in_fields(column_probe: ColumnProbe) -> None:
+    condition = parse_condition({">": [_v("amount"), 1]}, fields=FIELDS)
+    for fields in (FIELDS, {**FIELDS, "metrics.spent": "json"}):
+        with pytest.raises(ValueError, match=r"metrics\.spent"):
+            compile_condition(
+                condition,
+                column_probe.table.c.data,
+                fields,
+                dialect_name=column_probe.dialect,
+                today=TODAY,
+                columns={"metrics.spent": column_probe.table.c.spent},
+            )
+
+
+def test_a_namespaced_variable_without_a_column_is_refused(column_probe: ColumnProbe) -> None:
+    """A dotted name can never reach the JSON path (keys are checked there)."""
+    condition = parse_condition({">": [_v("metrics.spent"), 1]}, fields=COLUMN_FIELDS)
+    with pytest.raises(ValueError, match="not a field key"):
+        compile_condition(
+            condition,
+            column_probe.table.c.data,
+            COLUMN_FIELDS,
+            dialect_name=column_probe.dialect,
+            today=TODAY,
+        )
+
+
+_METRIC_VALUES = {
+    "metrics.spent": weighted((4, NUMBERS), (1, st.sampled_from([0.0, 0.3, 1200.5]))),
+    "metrics.orders": st.integers(-3, 12),
+    "metrics.segment": TEXTS,
+    "metrics.last_on": DATES,
+}
+_METRIC_GROUPS = {
+    "metrics.spent": "number",
+    "metrics.orders": "number",
+    "metrics.segment": "text",
+    "metrics.last_on": "temporal",
+}
+
+
+@st.composite
+def metric_rows(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    data = draw(records())
+    if draw(st.integers(0, 4)) == 0:
+        return data, {}  # no metrics row
+    metrics = {}
+    for name, values in _METRIC_VALUES.items():
+        metrics[name] = draw(weighted((1, st.none()), (5, values)))
+    return data, metrics
+
+
+@st.composite
+def metric_conditions(draw: st.DrawFn) -> Any:
+    name = draw(st.sampled_from(sorted(_METRIC_GROUPS)))
+    group = _METRIC_GROUPS[name]
+    shape = draw(st.sampled_from(["compare", "compare", "between", "in", "empty", "mixed"]))
+    if shape == "empty":
+        return {draw(st.sampled_from(["is_empty", "not_empty"])): [_v(name)]}
+    if shape == "in":
+        return {"in": [_v(name), draw(st.lists(LITERALS[group], max_size=3))]}
+    if shape == "between" and group != "text":
+        low, high = draw(LITERALS[group]), draw(LITERALS[group])
+        return {"<=": [low, _v(name), high]}
+    if group == "temporal" and draw(st.booleans()):
+        since = {"days_since": [_v(name)]}
+        return {draw(st.sampled_from(["<=", ">", "=="])): [since, draw(st.sampled_from(_NEAR))]}
+    op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
+    other = draw(operand(group)) if shape == "mixed" else draw(LITERALS[group])
+    compared = {op: [_v(name), other]}
+    if draw(st.booleans()):
+        return {draw(st.sampled_from(["and", "or"])): [compared, draw(CONDITIONS)]}
+    return compared
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.lists(metric_rows(), min_size=1, max_size=12),
+    docs=st.lists(metric_conditions(), min_size=1, max_size=6),
+)
+def test_sql_over_columns_selects_exactly_what_evaluate_accepts(
+    column_probe: ColumnProbe,
+    batch: list[tuple[dict[str, Any], dict[str, Any]]],
+    docs: list[Any],
+) -> None:
+    """Metric columns and JSON fields mixed: SQL and ``evaluate`` agree."""
+    for doc, in_sql, in_python in column_probe.selected(batch, docs):
+        assert in_sql == in_python, (doc, [batch[i] for i in in_sql ^ in_python])

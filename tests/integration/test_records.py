@@ -163,6 +163,12 @@ def test_viewers_cannot_write(app: Flask, factory: Factory, crm) -> None:  # typ
     assert session.scalar(select(RecordRevision.id)) is None
 
 
+def test_bulk_create_of_no_rows_stores_nothing(crm) -> None:  # type: ignore[no-untyped-def]
+    session, who, customers, _orders = crm
+    assert records.bulk_create(session, who, customers, []) == []
+    assert session.scalar(select(Record.id)) is None
+
+
 def test_bulk_create_is_all_or_nothing_and_keeps_computed_fields(crm) -> None:  # type: ignore[no-untyped-def]
     from formwork.services.errors import RowsInvalid
 

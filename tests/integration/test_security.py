@@ -26,6 +26,7 @@ from formwork.models import (
     Run,
     SavedView,
     Task,
+    TierScheme,
     Workspace,
 )
 from formwork.services import invitations, records
@@ -49,6 +50,12 @@ PUBLIC_ENDPOINTS = {
     "shell.home",
     "shell.healthz",
     "workspaces.accept_invitation",
+    # Public forms and survey links (404 unless the link is real).
+    "public.form",
+    "public.thanks",
+    "public.invitation",
+    "public.survey_thanks",
+    "public.opt_out",
 }
 
 
@@ -89,6 +96,7 @@ class Victim:
     automation_id: int = 0
     run_id: int = 0
     notification_id: int = 0
+    scheme_id: int = 0
 
 
 @pytest.fixture
@@ -149,7 +157,9 @@ def victim(app: Flask, factory: Factory) -> Victim:
         note = Notification(
             workspace_id=workspace.id, user_id=owner.id, kind="automation", title="Victim note"
         )
-        session.add_all([run, task, note])
+        scheme = TierScheme(workspace_id=workspace.id, key="victim", name="Victim tiers",
+                            form_id=customers.id, field_key="name", document={})  # fmt: skip
+        session.add_all([run, task, note, scheme])
         session.commit()
         return Victim(
             workspace.id,
@@ -163,6 +173,7 @@ def victim(app: Flask, factory: Factory) -> Victim:
             automation.id,
             run.id,
             note.id,
+            scheme.id,
         )
 
 
@@ -172,6 +183,8 @@ def _url(rule: Rule, victim: Victim) -> str:
         "user_id": victim.owner_id,
         "invitation_id": victim.invitation_id,
         "token": "not-a-real-token",
+        "slug": "not-a-real-slug",
+        "signed": "not-a-real-signature",
         "app_id": victim.app_id,
         "form_id": victim.form_id,
         "record_id": victim.record_id,
@@ -181,6 +194,7 @@ def _url(rule: Rule, victim: Victim) -> str:
         "automation_id": victim.automation_id,
         "run_id": victim.run_id,
         "notification_id": victim.notification_id,
+        "scheme_id": victim.scheme_id,
     }
     return rule.build({arg: values[arg] for arg in rule.arguments})[1]  # type: ignore[index]
 
@@ -232,6 +246,8 @@ def _victim_untouched(app: Flask, victim: Victim) -> None:
             assert task.assignee_id == victim.owner_id
             note = session.get(Notification, victim.notification_id)
             assert note is not None and note.read_at is None
+            scheme = session.get(TierScheme, victim.scheme_id)
+            assert scheme is not None and scheme.revision == 1 and scheme.archived_at is None
 
 
 def test_every_route_is_covered_by_the_walk() -> None:

@@ -469,3 +469,70 @@ def test_long_strings_are_refused() -> None:
 def test_unknown_field_kinds_are_a_programming_error() -> None:
     with pytest.raises(ValueError, match="unknown field kinds"):
         parse_condition(True, fields={"x": "money"})
+
+
+# -- namespaced variables (metrics.<name>) -----------------------------------------------
+METRIC_FIELDS = {**FIELDS, "metrics.total_spent": "number", "metrics.last_order_on": "date"}
+
+
+def test_a_namespaced_variable_named_in_fields_is_typed_and_evaluated() -> None:
+    doc = {"and": [{">=": [v("metrics.total_spent"), 500]}, {"==": [v("tier"), "A"]}]}
+    condition = parse_condition(doc, fields=METRIC_FIELDS)
+    assert referenced_fields(condition) == {"metrics.total_spent", "tier"}
+    assert Var("metrics.total_spent", "number") in condition.args[0].args  # type: ignore[union-attr]
+    assert to_json(parse_condition(to_json(condition), fields=METRIC_FIELDS)) == to_json(condition)
+    record = {"tier": "A", "metrics.total_spent": 800.5}
+    assert evaluate(condition, record, context=CONTEXT)
+    assert not evaluate(condition, {**record, "metrics.total_spent": None}, context=CONTEXT)
+    assert not evaluate(condition, {"tier": "A"}, context=CONTEXT)
+
+
+def test_a_namespaced_date_variable_works_with_days_since() -> None:
+    doc = {"<=": [{"days_since": [v("metrics.last_order_on")]}, 30]}
+    assert check(doc, {"metrics.last_order_on": "2026-11-01"}, fields=METRIC_FIELDS)
+    assert not check(doc, {"metrics.last_order_on": "2026-01-01"}, fields=METRIC_FIELDS)
+    with pytest.raises(ConditionError) as caught:
+        parse_condition({">": [v("metrics.last_order_on"), 5]}, fields=METRIC_FIELDS)
+    assert caught.value.code == "condition_type_mismatch"
+
+
+@pytest.mark.parametrize(
+    ("name", "fields", "code"),
+    [
+        # Without fields there is no way to know the host offers it.
+        ("metrics.total_spent", None, "condition_bad_field_key"),
+        # Named like a host variable, but the host does not offer this one.
+        ("metrics.total_spnt", METRIC_FIELDS, "condition_unknown_field_hint"),
+        ("metrics.zzzzzzzz", METRIC_FIELDS, "condition_unknown_field"),
+        ("metrics.total_spent", FIELDS, "condition_unknown_field"),
+        # Only one namespace level, and both parts must be keys.
+        ("a.b.c", {**FIELDS, "a.b.c": "number"}, "condition_bad_field_key"),
+        ("Metrics.total", {**FIELDS, "Metrics.total": "number"}, "condition_bad_field_key"),
+        ("metrics.", {**FIELDS, "metrics.": "number"}, "condition_bad_field_key"),
+        (".total", {**FIELDS, ".total": "number"}, "condition_bad_field_key"),
+    ],
+)
+def test_namespaced_variables_need_their_exact_name_in_fields(
+    name: str, fields: dict[str, str] | None, code: str
+) -> None:
+    with pytest.raises(ConditionError) as caught:
+        parse_condition({">=": [v(name), 1]}, fields=fields)
+    assert caught.value.code == code
+    assert caught.value.pointer == "/>=/0/var"
+
+
+def test_an_unknown_metric_suggests_the_closest_metric_in_both_languages() -> None:
+    with pytest.raises(ConditionError) as caught:
+        parse_condition({">=": [v("metrics.total_spnt"), 1]}, fields=METRIC_FIELDS)
+    assert caught.value.suggestion == "metrics.total_spent"
+    assert caught.value.message_in("en") == (
+        "Unknown field “metrics.total_spnt” at />=/0/var — did you mean “metrics.total_spent”?"
+    )
+    assert "您是想用“metrics.total_spent”吗" in caught.value.message_in("zh-CN")
+
+
+def test_plain_field_keys_still_refuse_dots_without_fields() -> None:
+    assert parse_condition({">=": [v("total"), 1]}) == Op(">=", (Var("total"), Literal(1)))
+    with pytest.raises(ConditionError) as caught:
+        parse_condition({"changed": "metrics.total_spent"})
+    assert caught.value.code == "condition_bad_field_key"

@@ -148,6 +148,16 @@ PLANS: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("recompute_tiers", {"scheme": "rfm"}, {"scheme": "rfm"}),
     ("send_survey", {"form": "nps", "expires_days": 14}, {"form": "nps", "expires_days": 14}),
     ("send_survey", {"form": "nps"}, {"form": "nps", "expires_days": None}),
+    (
+        "send_survey",
+        {"form": "nps", "expires_days": 14, "remind_after_days": 3},
+        {"form": "nps", "expires_days": 14, "remind_after_days": 3},
+    ),
+    (
+        "update_record",
+        {"record": {"link": "customer"}, "values": {"flag": True, "nps": "{{ record.level }}"}},
+        {"record": {"link": "customer"}, "values": {"flag": True, "nps": "vip"}},
+    ),
 ]
 
 
@@ -391,6 +401,29 @@ SUMMARIES: list[tuple[PlannedAction, str, str]] = [
         P("send_survey", form="nps", expires_days=14),
         "Send a survey invitation for “nps”, valid for 14 day(s)",
         "发送问卷“nps”的邀请，14 天内有效",
+    ),
+    (
+        P("send_survey", form="nps", expires_days=14, remind_after_days=3),
+        "Send a survey invitation for “nps”, valid for 14 day(s), with one reminder after 3 day(s)",
+        "发送问卷“nps”的邀请，14 天内有效，3 天后提醒一次",
+    ),
+    (
+        P("update_record", record={"link": "customer"}, values={"flag": True}),
+        "Update the record linked through “customer”: flag",
+        "更新通过“customer”关联的数据：flag",
+    ),
+    (
+        P(
+            "create_task",
+            record={"link": "customer"},
+            title="Call back",
+            assignee={"kind": "owner"},
+            due_at=None,
+        ),
+        "Create a follow-up “Call back” for the owner of the record linked through "
+        "“customer”, with no due date, on the record linked through “customer”",
+        "创建跟进任务“Call back”，交给通过“customer”关联数据的负责人，无截止时间，"
+        "关联到通过“customer”关联的数据",
     ),
 ]
 

@@ -51,9 +51,19 @@ ORDERS = FormShape(
         "number": FieldShape("autonumber", "integer", computed=True),
     },
 )
-NPS = FormShape("nps", {"score": FieldShape("nps", "integer")})
+NPS = FormShape(
+    "nps",
+    {
+        "customer": FieldShape("link", "integer", link_form="customers"),
+        "orders": FieldShape("link", "json", link_form="orders", multiple=True),
+        "score": FieldShape("nps", "integer"),
+    },
+)
+# A survey with no link to customers: its answers could not be attached to them.
+POLL = FormShape("poll", {"score": FieldShape("nps", "integer")})
 CATALOG = Catalog(
-    forms={"customers": CUSTOMERS, "orders": ORDERS, "nps": NPS}, members=frozenset({1, 2, 7})
+    forms={"customers": CUSTOMERS, "orders": ORDERS, "nps": NPS, "poll": POLL},
+    members=frozenset({1, 2, 7}),
 )
 
 EXAMPLE: dict[str, Any] = {
@@ -235,12 +245,45 @@ GOOD_ACTIONS: list[dict[str, Any]] = [
     act("recompute_tiers", scheme="rfm"),
     act("send_survey", form="nps"),
     act("send_survey", form="nps", expires_days=14),
+    act("send_survey", form="nps", expires_days=14, remind_after_days=3),
+]
+SURVEY = {"type": "survey_submitted", "form": "nps"}
+# The closed loop: act on the customer a survey answer links to.
+LINKED_ACTIONS: list[dict[str, Any]] = [
+    act(
+        "update_record",
+        record={"link": "customer"},
+        values={"level": "vip", "phone": "{{ record.score }}"},
+    ),
+    act(
+        "create_task",
+        record={"link": "customer"},
+        title="Call back: NPS {{ record.score }}",
+        assignee={"kind": "owner"},
+        due={"days": 1},
+        repeat_every_days=7,
+        repeat_while={"!=": [{"var": "level"}, "vip"]},
+    ),
+    act(
+        "create_task",
+        record={"link": "customer"},
+        title="Call back",
+        assignee={"kind": "field", "field": "sales_rep"},
+    ),
 ]
 
 
 @pytest.mark.parametrize("action", GOOD_ACTIONS, ids=lambda a: a["type"])
 def test_every_action_type_is_accepted_in_its_documented_shape(action: dict[str, Any]) -> None:
     assert codes(automation(None, action)) == []
+
+
+@pytest.mark.parametrize("action", LINKED_ACTIONS, ids=lambda a: a["type"])
+def test_update_and_task_may_act_on_the_record_a_survey_answer_links_to(
+    action: dict[str, Any],
+) -> None:
+    """Values, member fields and repeat conditions are checked against the linked form."""
+    assert codes(automation(SURVEY, action)) == []
 
 
 @pytest.mark.parametrize(
@@ -764,6 +807,73 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
         "/actions/0/expires_days",
     ),
     ("survey on schedule", do("send_survey", SCHEDULE, form="nps"), "needs_record", "/actions/0"),
+    (
+        "survey without a link to the record",
+        do("send_survey", form="poll"),
+        "survey_no_link",
+        "/actions/0/form",
+    ),
+    (
+        "survey reminder after expiry",
+        do("send_survey", form="nps", expires_days=7, remind_after_days=7),
+        "out_of_range",
+        "/actions/0/remind_after_days",
+    ),
+    # acting on a linked record
+    (
+        "linked: not a link field",
+        do("update_record", SURVEY, record={"link": "score"}, values={}),
+        "not_link_field",
+        "/actions/0/record/link",
+    ),
+    (
+        "linked: several records",
+        do("update_record", SURVEY, record={"link": "orders"}, values={}),
+        "link_multiple",
+        "/actions/0/record/link",
+    ),
+    (
+        "linked: unknown field",
+        do("create_task", SURVEY, record={"link": "custmer"}, **TASK),
+        "unknown_field_hint",
+        "/actions/0/record/link",
+    ),
+    (
+        "linked: values of the linked form",
+        do("update_record", SURVEY, record={"link": "customer"}, values={"score": 1}),
+        "unknown_field",
+        "/actions/0/values/score",
+    ),
+    (
+        "linked: member field of the linked form",
+        do(
+            "create_task",
+            SURVEY,
+            record={"link": "customer"},
+            title="T",
+            assignee={"kind": "field", "field": "score"},
+        ),
+        "unknown_field",
+        "/actions/0/assignee/field",
+    ),
+    (
+        "linked: extra key",
+        do("update_record", SURVEY, record={"link": "customer", "form": "x"}, values={}),
+        "unknown_key",
+        "/actions/0/record/form",
+    ),
+    (
+        "linked: not an object",
+        do("update_record", SURVEY, record="customer", values={}),
+        "not_object",
+        "/actions/0/record",
+    ),
+    (
+        "linked: on a schedule",
+        do("update_record", SCHEDULE, record={"link": "customer"}, values={}),
+        "needs_record",
+        "/actions/0/record",
+    ),
     # templates
     ("no field", note("{{ record.nmae }}"), "automation_template_field_hint", "/actions/0/title"),
     ("unknown root", note("{{ recod.name }}"), "automation_template_root_hint", "/actions/0/title"),

@@ -64,9 +64,36 @@ def _form_of(session: Session, record: Record) -> Form:
     return form
 
 
+def _target(call: Call) -> Record:
+    """The record the action works on: the trigger's, or with ``record: {"link": …}``
+    the live record its single-link field points at (in this workspace)."""
+    record = _need_record(call)
+    spec = call.planned.inputs.get("record")
+    link = spec.get("link") if isinstance(spec, dict) else None
+    if not link:
+        return record
+    value = record.data.get(link)
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    target = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        target = call.session.scalar(
+            select(Record).where(
+                Record.workspace_id == call.run.workspace_id,
+                Record.id == value,
+                Record.deleted_at.is_(None),
+            )
+        )
+    if target is None:
+        raise ActionFailed(
+            _l("The record linked through “%(field)s” does not exist or was deleted.", field=link)
+        )
+    return target
+
+
 @handler("update_record")
 def update_record(call: Call) -> dict[str, Any]:
-    record = _need_record(call)
+    record = _target(call)
     values = dict(call.planned.inputs.get("values") or {})
     before = dict(record.data)
     updated = records.update_record(
@@ -104,20 +131,22 @@ def create_record(call: Call) -> dict[str, Any]:
     return {"record_id": created.id, "form": form.key, "form_id": form.id}
 
 
-def person(call: Call, spec: Any) -> int | None:
-    """Resolve a person spec (owner, actor, user, member field) to a member's user id."""
+def person(call: Call, spec: Any, record: Record | None = None) -> int | None:
+    """Resolve a person spec (owner, actor, user, member field) to a member's user id;
+    owner and field read ``record`` (default: the trigger's record)."""
     if not isinstance(spec, dict):
         return None
+    record = record if record is not None else call.record
     kind = spec.get("kind")
     user_id: Any = None
     if kind == "owner":
-        user_id = call.record.owner_id if call.record is not None else None
+        user_id = record.owner_id if record is not None else None
     elif kind == "actor":
         user_id = call.event.actor_id or call.actor.user_id
     elif kind == "user":
         user_id = spec.get("id")
-    elif kind == "field" and call.record is not None:
-        user_id = call.record.data.get(str(spec.get("field")))
+    elif kind == "field" and record is not None:
+        user_id = record.data.get(str(spec.get("field")))
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
     member = call.session.get(Membership, (call.run.workspace_id, user_id))
@@ -188,7 +217,8 @@ def create_task(call: Call) -> dict[str, Any]:
     from formwork.services import tasks
 
     inputs = call.planned.inputs
-    assignee = person(call, inputs.get("assignee"))
+    record = _target(call) if inputs.get("record") else call.record
+    assignee = person(call, inputs.get("assignee"), record)
     if assignee is None:
         raise ActionFailed(_l("Nobody to assign the follow-up to (the person is not a member)."))
     task = tasks.create_task(
@@ -197,7 +227,7 @@ def create_task(call: Call) -> dict[str, Any]:
         title=str(inputs.get("title") or "")[:300] or str(_l("Follow-up")),
         notes=str(inputs.get("notes") or ""),
         assignee_id=assignee,
-        record=call.record,
+        record=record,
         due_at=_when(inputs.get("due_at")),
         remind_at=_when(inputs.get("remind_at")),
         repeat_every_days=inputs.get("repeat_every_days"),
@@ -283,6 +313,91 @@ def add_tag(call: Call) -> dict[str, Any]:
 @handler("remove_tag")
 def remove_tag(call: Call) -> dict[str, Any]:
     return _tags(call, add=False)
+
+
+@handler("send_survey")
+def send_survey(call: Call) -> dict[str, Any]:
+    """Invite the trigger's record to a survey; the step's key makes a retry send nothing."""
+    from formwork.services import surveys
+
+    record = _need_record(call)
+    inputs = call.planned.inputs
+    form = call.session.scalar(
+        select(Form).where(
+            Form.workspace_id == call.run.workspace_id,
+            Form.key == inputs.get("form"),
+            Form.archived_at.is_(None),
+        )
+    )
+    if form is None or form.published_version is None:
+        raise ActionFailed(_l("The survey form no longer exists or is not published."))
+    result = surveys.invite(
+        call.session,
+        call.actor,
+        form.id,
+        [record.id],
+        expires_days=inputs.get("expires_days") or 14,
+        remind_after_days=inputs.get("remind_after_days"),
+        source="automation",
+        run_id=call.run.id,
+        idempotency_key=call.key,
+        commit=False,
+    )
+    sent = result.sent[0][0] if result.sent else None
+    skipped = [reason for _rid, reason, _message in result.skipped]
+    return {
+        "record_id": record.id,
+        "form": form.key,
+        "invitation_id": sent.id if sent is not None else None,
+        "emailed": sent is not None and not ({"no_email", "bad_email"} & set(skipped)),
+        "skipped": skipped,
+    }
+
+
+@handler("recompute_tiers")
+def recompute_tiers(call: Call) -> dict[str, Any]:
+    """Apply the named tier scheme to every record of its form (source ``automation``).
+
+    The changes, their history and their tier_changed events join the run's transaction;
+    events raised here carry the run's depth, so a scheme that re-triggers itself stops.
+    """
+    from formwork.models import TierScheme
+    from formwork.value import tiers
+    from formwork.value.tier_documents import SchemeProblems
+
+    key = call.planned.inputs.get("scheme")
+    scheme = call.session.scalar(
+        select(TierScheme).where(
+            TierScheme.workspace_id == call.run.workspace_id, TierScheme.key == key
+        )
+    )
+    if scheme is None or scheme.archived_at is not None:
+        raise ActionFailed(
+            _l("The tier scheme “%(key)s” no longer exists or is archived.", key=str(key))
+        )
+    try:
+        result = tiers.apply_scheme(
+            call.session,
+            scheme,
+            actor_id=call.actor.user_id,
+            source="automation",
+            today=call.local_now.date(),
+        )
+    except SchemeProblems as exc:
+        raise ActionFailed(
+            _l(
+                "The tier scheme “%(key)s” no longer fits its form: %(problem)s",
+                key=scheme.key,
+                problem=exc.problems[0].message_in(str(call.actor.user.locale or "en")),
+            )
+        ) from exc
+    return {
+        "scheme": scheme.key,
+        "changed": result.changed,
+        "up": result.up,
+        "down": result.down,
+        "new": result.new,
+    }
 
 
 def call_webhook(call: Call, *, allow_private: bool) -> dict[str, Any]:

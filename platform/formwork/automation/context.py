@@ -17,7 +17,6 @@ from formwork.services.form_runtime import runtime_for
 from workflow_engine.documents import Catalog, FieldShape, FormShape
 
 # Actions whose handlers exist in this build (formwork.automation.actions registers them).
-# Tiers and surveys add theirs when those parts land.
 AVAILABLE_ACTIONS: set[str] = set()
 
 
@@ -35,6 +34,7 @@ def form_shapes(session: Session, workspace_id: int) -> dict[str, FormShape]:
                 kind=runtime.kinds.get(key, "json"),
                 computed=kind.computed,
                 link_form=runtime.links.get(key),
+                multiple=key in runtime.multi_links,
             )
             for key, _schema, kind in runtime.compiled.fields
             if not kind.layout
@@ -49,10 +49,13 @@ def catalog_for(session: Session, workspace_id: int) -> Catalog:
     members = frozenset(
         session.scalars(select(Membership.user_id).where(Membership.workspace_id == workspace_id))
     )
+    from formwork.value.tier_schedule import scheme_shapes
+
     return Catalog(
         forms=form_shapes(session, workspace_id),
         members=members,
         available_actions=frozenset(AVAILABLE_ACTIONS),
+        tier_schemes=scheme_shapes(session, workspace_id),
     )
 
 

@@ -294,6 +294,11 @@ def _add_jobs(scheduler: BackgroundScheduler, config: Mapping[str, Any]) -> None
         "date_scans": ("run_date_scans", config.get("DATE_SCAN_SECONDS", 900)),
         "task_reminders": ("run_task_reminders", 60),
         "mailer": ("run_mailer", config.get("MAILER_SECONDS", 15)),
+        # Tier schemes on a crontab (checked each minute) and the nightly customer-value
+        # refresh (02:30 in each workspace's zone, checked every five minutes).
+        "tier_schedules": ("run_tier_schedules", 60),
+        "value_refresh": ("run_value_refresh", config.get("VALUE_REFRESH_SECONDS", 300)),
+        "survey_reminders": ("run_survey_reminders", config.get("SURVEY_REMINDER_SECONDS", 300)),
     }
     for job_id, (function, seconds) in every.items():
         scheduler.add_job(
@@ -372,6 +377,16 @@ def run_task_reminders() -> None:
     _job("task_reminders", work)
 
 
+def run_survey_reminders() -> None:
+    def work(app: Flask) -> None:
+        send = _optional("formwork.services.surveys", "send_due_reminders")
+        if send is not None:
+            with app.extensions["formwork.sessionmaker"]() as session:
+                send(session, utcnow())
+
+    _job("survey_reminders", work)
+
+
 def run_mailer() -> None:
     def work(app: Flask) -> None:
         send = _optional("formwork.services.mailer", "send_queued")
@@ -379,6 +394,29 @@ def run_mailer() -> None:
             send(app.extensions["formwork.sessionmaker"], app.config, limit=100)
 
     _job("mailer", work)
+
+
+def run_tier_schedules() -> None:
+    def work(app: Flask) -> None:
+        apply_due = _optional("formwork.value.tiers", "apply_due_schemes")
+        if apply_due is None:
+            return
+        # The session's commits wake the executors for the tier_changed events.
+        with app.extensions["formwork.sessionmaker"]() as session:
+            apply_due(session, utcnow())
+
+    _job("tier_schedules", work)
+
+
+def run_value_refresh() -> None:
+    def work(app: Flask) -> None:
+        refresh = _optional("formwork.value.nightly", "refresh_due_workspaces")
+        if refresh is None:
+            return
+        with app.extensions["formwork.sessionmaker"]() as session:
+            refresh(session, utcnow())
+
+    _job("value_refresh", work)
 
 
 def fire_schedule(automation_id: int) -> None:

@@ -172,32 +172,79 @@ def compile_condition(
     *,
     dialect_name: str,
     today: date,
+    columns: Mapping[str, ColumnElement[Any]] | None = None,
 ) -> ColumnElement[bool]:
     """A SQL predicate selecting exactly the records ``evaluate(condition, …)`` accepts.
 
     Args:
         condition: A parsed condition; it is re-checked against ``fields``.
         data_column: The JSON (SQLite) / JSONB (PostgreSQL) column holding record data.
-        fields: Field key → SQL kind of the form the records belong to.
+        fields: Field key → SQL kind of the form the records belong to, plus the kind of
+            every variable named in ``columns``.
         dialect_name: ``sqlite`` or ``postgresql``.
         today: Today's date in the workspace's time zone (``today``, ``days_since``).
+        columns: Variables read from a typed SQL column instead of the JSON data, e.g.
+            ``{"metrics.total_spent": CustomerMetrics.total_spent}`` (the caller joins
+            the column's table). They follow the same rules as fields: SQL NULL is null
+            (a comparison with it is false, ``is_empty`` is true), text compares by code
+            point, and date/datetime text that is not ISO-shaped reads as null.
 
     Raises:
         ConditionError: the condition does not fit ``fields``, or compares before/after
             values (``changed``, ``was``), which only exist for one event.
-        ValueError: an unsupported dialect.
+        ValueError: an unsupported dialect, or a column whose name is missing from
+            ``fields`` or whose kind has no column form (``json``).
     """
     _check_dialect(dialect_name)
+    columns = dict(columns or {})
+    for name in columns:
+        kind = fields.get(name)
+        if kind is None or kind == "json":
+            raise ValueError(f"column variable {name!r} needs a scalar kind in fields")
     typed = parse_condition(to_json(condition), fields=fields)
-    return _Compiler(data_column, dialect_name, today).truth(typed, ())
+    return _Compiler(data_column, dialect_name, today, columns).truth(typed, ())
+
+
+def column_value(column: ColumnElement[Any], kind: str, dialect_name: str) -> ColumnElement[Any]:
+    """A typed column read the way ``json_value`` reads a field of ``kind``: text by code
+    point, dates and datetimes only when ISO-shaped (else NULL), numbers and booleans as
+    stored. SQL NULL stays NULL.
+
+    Raises:
+        ValueError: an unsupported kind (``json``) or dialect.
+    """
+    _check_dialect(dialect_name)
+    pg = dialect_name == "postgresql"
+    if kind in NUMERIC_KINDS or kind == "boolean":
+        # Numbers compare as stored: an integer column with a NUMERIC constant is exact; a
+        # double column compares as doubles, which orders like Python's exact decimals
+        # (both sides are doubles once a JSON float is read).
+        return column
+    if kind == "text":
+        return column.collate("C") if pg else column
+    if kind in ("date", "datetime"):
+        if pg:
+            pattern = _const(DATE_REGEX if kind == "date" else DATETIME_REGEX)
+            shaped = column.collate("C").op("~", is_comparison=True)(pattern)
+            return case((shaped, column)).collate("C")
+        glob = _const(DATE_GLOB if kind == "date" else DATETIME_GLOB)
+        return case((column.op("GLOB", is_comparison=True)(glob), column))
+    raise ValueError(f"no column form for kind {kind!r}")
 
 
 class _Compiler:
-    def __init__(self, data: Any, dialect: str, today: date) -> None:
+    def __init__(
+        self,
+        data: Any,
+        dialect: str,
+        today: date,
+        columns: Mapping[str, ColumnElement[Any]] | None = None,
+    ) -> None:
         self.data = data
         self.pg = dialect == "postgresql"
         self.dialect = dialect
         self.today = today
+        self.columns = dict(columns or {})
 
     # -- predicates --------------------------------------------------------------------
     def truth(self, node: Node, path: tuple[str | int, ...]) -> ColumnElement[bool]:
@@ -340,7 +387,11 @@ class _Compiler:
             return self._literal(node.value)
         if isinstance(node, Var):
             assert node.kind is not None
-            typed = json_value(self.data, node.name, node.kind, self.dialect)
+            column = self.columns.get(node.name)
+            if column is not None:
+                typed = column_value(column, node.kind, self.dialect)
+            else:
+                typed = json_value(self.data, node.name, node.kind, self.dialect)
             if node.default is None:
                 return typed
             return func.coalesce(typed, self._literal(node.default), type_=typed.type)

@@ -105,6 +105,21 @@ def count_records(session: Session, actor: Actor, form: Form, query: ListQuery) 
     return min(total, COUNT_CAP), total > COUNT_CAP
 
 
+def matching_ids(
+    session: Session, actor: Actor, form: Form, query: ListQuery, *, limit: int
+) -> list[int]:
+    """Ids of the records matching ``query``'s search and filter (newest first, at most
+    ``limit``): "all matching" in bulk actions, selected in SQL.
+
+    Raises:
+        Invalid: the filter is malformed or names an unknown field.
+    """
+    runtime = runtime_for(session, form)
+    statement = _filtered(actor, runtime, form, query, session.get_bind().dialect.name)
+    ids = statement.with_only_columns(Record.id).order_by(Record.id.desc()).limit(limit)
+    return list(session.scalars(ids))
+
+
 def _capped_count(session: Session, statement: Select[tuple[Record]]) -> int:
     capped = select(func.count()).select_from(
         statement.with_only_columns(Record.id).limit(COUNT_CAP + 1).subquery()

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
@@ -31,6 +32,7 @@ from formwork.services import computed
 from formwork.services.errors import NotFound, RecordInvalid, RowsInvalid, StaleRecord
 from formwork.services.form_runtime import FormRuntime, runtime_for
 from formwork.services.scope import Actor, scoped
+from formwork.value import refresh as value_refresh
 
 register_messages(
     {
@@ -69,6 +71,33 @@ def get_record(
     return record
 
 
+class _Writer(Protocol):
+    """Who writes: a workspace member (:class:`Actor`) or an anonymous
+    :class:`Respondent`."""
+
+    @property
+    def workspace_id(self) -> int: ...
+
+    @property
+    def user_id(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """Someone answering a public form or a survey invitation: no account, no role.
+
+    Their records name no creator; ``owner_id`` (a member, e.g. the customer's owner)
+    or nobody owns them. Only :func:`create_response` accepts a respondent.
+    """
+
+    workspace_id: int
+    owner_id: int | None = None
+
+    @property
+    def user_id(self) -> None:
+        return None
+
+
 def create_record(
     session: Session,
     actor: Actor,
@@ -83,6 +112,41 @@ def create_record(
     Writes a ``created`` event in the same transaction (automations, DESIGN §5).
     """
     actor.require(Role.MEMBER)
+    return _create(session, actor, form, raw, source, actor.user_id, source, commit=commit)
+
+
+def create_response(
+    session: Session,
+    respondent: Respondent,
+    form: Form,
+    raw: Mapping[str, Any],
+    *,
+    event_source: str = "public",
+    commit: bool = True,
+) -> Record:
+    """Store an anonymous answer (public link, survey invitation) like a record entered
+    in the form's page: the same validation, computed fields, links and ``created``
+    event, with no actor. ``raw`` is HTML-style input; the caller decides which fields
+    a respondent may set. Raises RecordInvalid with per-field errors.
+    """
+    if form.workspace_id != respondent.workspace_id:
+        raise NotFound(_l("This form does not exist."))
+    return _create(
+        session, respondent, form, raw, "html", respondent.owner_id, event_source, commit=commit
+    )
+
+
+def _create(
+    session: Session,
+    actor: _Writer,
+    form: Form,
+    raw: Mapping[str, Any],
+    source: str,
+    owner_id: int | None,
+    event_source: str,
+    *,
+    commit: bool,
+) -> Record:
     runtime = _runtime(session, form)
     data = _clean(session, actor, runtime, raw, source)
     now = utcnow()
@@ -91,7 +155,7 @@ def create_record(
         form_id=form.id,
         data={},
         form_version=runtime.version,
-        owner_id=actor.user_id,
+        owner_id=owner_id,
         created_by_id=actor.user_id,
         created_at=now,
         updated_at=now,
@@ -116,8 +180,11 @@ def create_record(
         )
     )
     _flush_unique(session, runtime)
-    _emit(session, actor, record, "created", before=None, source=source)
+    _emit(session, actor, record, "created", before=None, source=event_source)
     computed.propagate(session, runtime, record, before={})
+    value_refresh.on_records_changed(
+        session, record.workspace_id, form.id, [(record.id, None, record.data)]
+    )
     if commit:
         session.commit()
     return record
@@ -141,6 +208,9 @@ def bulk_create(
     ``fire_automations=False`` (the events are still stored, marked not to fire).
     """
     actor.require(Role.MEMBER)
+    if not rows:
+        # An empty executemany INSERT would be sent as one row of defaults.
+        return []
     runtime = _runtime(session, form)
     cleaned: list[dict[str, Any]] = []
     problems: dict[int, list[FieldError]] = {}
@@ -228,6 +298,8 @@ def bulk_create(
     targets = {target for link in links for target in [link["target_id"]]}
     for record in session.scalars(select(Record).where(Record.id.in_(targets))):
         computed.recompute(session, record, depth=1)
+    created = [(i, None, data) for i, data in zip(ids, cleaned, strict=True)]
+    value_refresh.on_records_changed(session, actor.workspace_id, form.id, created)
     session.commit()
     return ids
 
@@ -293,6 +365,9 @@ def update_record(
     _flush_unique(session, runtime)
     _emit(session, actor, record, "updated", before=before, source=source)
     computed.propagate(session, runtime, record, before=before)
+    value_refresh.on_records_changed(
+        session, record.workspace_id, form.id, [(record.id, before, record.data)]
+    )
     if commit:
         session.commit()
     return record
@@ -390,6 +465,8 @@ def _set_deleted(
         _flush_unique(session, runtime)
     _emit(session, actor, record, "deleted" if deleted else "restored", before=record.data)
     computed.propagate(session, runtime, record, before=record.data)
+    change = (record.id, record.data, None) if deleted else (record.id, None, record.data)
+    value_refresh.on_records_changed(session, record.workspace_id, form.id, [change])
     if commit:
         session.commit()
 
@@ -440,7 +517,7 @@ def _runtime(session: Session, form: Form) -> FormRuntime:
 
 
 def _clean(
-    session: Session, actor: Actor, runtime: FormRuntime, raw: Mapping[str, Any], source: str
+    session: Session, actor: _Writer, runtime: FormRuntime, raw: Mapping[str, Any], source: str
 ) -> dict[str, Any]:
     data, errors = runtime.compiled.clean(
         raw, source, visible=runtime.is_visible, required_if=runtime.is_required_if
@@ -452,7 +529,7 @@ def _clean(
 
 
 def _reference_errors(
-    session: Session, actor: Actor, runtime: FormRuntime, data: Mapping[str, Any]
+    session: Session, actor: _Writer, runtime: FormRuntime, data: Mapping[str, Any]
 ) -> list[FieldError]:
     """Links must point at live records of the right form in this workspace; members at
     members of this workspace. Ids from elsewhere look exactly like missing ones."""
@@ -460,7 +537,7 @@ def _reference_errors(
 
 
 def _bulk_reference_errors(
-    session: Session, actor: Actor, runtime: FormRuntime, rows: Sequence[Mapping[str, Any]]
+    session: Session, actor: _Writer, runtime: FormRuntime, rows: Sequence[Mapping[str, Any]]
 ) -> dict[int, list[FieldError]]:
     """Link and member checks for many rows with one query per field."""
     problems: dict[int, list[FieldError]] = {}
@@ -599,7 +676,7 @@ def _event_source(source: str) -> str:
 
 def _emit(
     session: Session,
-    actor: Actor,
+    actor: _Writer,
     record: Record,
     type_: str,
     *,

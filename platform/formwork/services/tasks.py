@@ -28,6 +28,7 @@ from formwork.services.errors import Forbidden, Invalid, NotFound
 from formwork.services.form_runtime import runtime_for
 from formwork.services.notifications import notify
 from formwork.services.scope import Actor, scoped
+from formwork.value import refresh as value_refresh
 
 log = logging.getLogger(__name__)
 
@@ -414,6 +415,7 @@ def complete_task(
         return get_task(session, actor, task_id), None
     session.refresh(task)
     following = _next_occurrence(session, task, now)
+    value_refresh.on_task_changed(session, task.workspace_id, task.form_id, task.record_id)
     session.commit()
     return task, following
 
@@ -426,6 +428,7 @@ def reopen_task(session: Session, actor: Actor, task_id: int) -> Task:
         task.completed_at = None
         task.completed_by_id = None
         task.updated_at = utcnow()
+        value_refresh.on_task_changed(session, task.workspace_id, task.form_id, task.record_id)
         session.commit()
     return task
 

@@ -65,7 +65,7 @@ SEGMENTS: dict[str, LazyString] = {
     "champions": _l("Champions"),
     "loyal": _l("Loyal"),
     "potential_loyalist": _l("Potential Loyalist"),
-    "new": _l("New"),
+    "new": _l("New Customers"),
     "promising": _l("Promising"),
     "need_attention": _l("Need Attention"),
     "about_to_sleep": _l("About to Sleep"),

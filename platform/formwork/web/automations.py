@@ -201,6 +201,7 @@ def _forms_payload(locale: str) -> list[dict[str, Any]]:
             entry["computed"] = entry["key"] in computed
             if entry["key"] in runtime.links:
                 entry["link_form"] = runtime.links[entry["key"]]
+                entry["multiple"] = entry["key"] in runtime.multi_links
         result.append(
             {
                 "key": form.key,
@@ -232,6 +233,7 @@ def _builder(automation: Automation | None) -> str:
         "trigger_types": [{"type": t, "title": trigger_names()[t]} for t in TRIGGER_TYPES],
         "action_types": [{"type": t, "title": action_names()[t]} for t in ACTION_TYPES],
         "available_actions": sorted(catalog.available_actions),
+        "tier_schemes": _tier_schemes(locale),
         "urls": {
             "create": url_for("automations.create", workspace_id=wid),
             "dry_run": url_for("automations.dry_run", workspace_id=wid),
@@ -246,6 +248,38 @@ def _builder(automation: Automation | None) -> str:
         editor_strings=condition_editor_strings(),
         locale=locale,
     )
+
+
+def _tier_schemes(locale: str) -> list[dict[str, Any]]:
+    """Tier schemes for the tier_changed trigger and recompute_tiers: live schemes with
+    their form and tiers, then the built-in churn status (tier_changed only)."""
+    from formwork.value import tiers
+    from formwork.value.catalog import CHURN_SCHEME_KEY, CHURN_STATUSES
+    from formwork.web.tiers import scheme_tiers, scheme_title
+
+    session = db.session()
+    forms = {form.id: form.key for form in apps.list_forms(session, current_actor())}
+    result = [
+        {
+            "key": scheme.key,
+            "title": scheme_title(scheme, locale),
+            "form": forms.get(scheme.form_id),
+            "recomputable": True,
+            "tiers": [{"key": t["key"], "title": t["title"]} for t in scheme_tiers(scheme, locale)],
+        }
+        for scheme in tiers.list_schemes(session, current_actor())
+        if scheme.archived_at is None
+    ]
+    result.append(
+        {
+            "key": CHURN_SCHEME_KEY,
+            "title": _("Churn status"),
+            "form": None,
+            "recomputable": False,
+            "tiers": [{"key": key, "title": str(title)} for key, title in CHURN_STATUSES.items()],
+        }
+    )
+    return result
 
 
 def _automation_json(automation: Automation | None) -> dict[str, Any] | None:

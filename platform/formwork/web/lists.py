@@ -28,6 +28,7 @@ from formwork.services import apps, saved_views
 from formwork.services.errors import InputError, Invalid, NotFound
 from formwork.services.form_runtime import FormRuntime, runtime_for
 from formwork.services.record_query import PAGE_SIZES, ListQuery, list_records
+from formwork.services.survey_catalog import survey_forms_for
 from formwork.web.context import current_actor, workspace_view
 from formwork.web.list_state import (
     STATE_KEYS,
@@ -183,6 +184,10 @@ def index(form_id: int) -> tuple[str, int] | str:
         can_edit_view=state.view is not None and saved_views.can_edit(actor, state.view),
         can_write=actor.role.at_least(Role.MEMBER),
         is_admin=actor.role.at_least(Role.ADMIN),
+        # Surveys that can be sent about the selected records ("Send survey…").
+        survey_forms=survey_forms_for(session, actor, form)
+        if actor.role.at_least(Role.MEMBER) and not state.deleted
+        else [],
         editor_strings=condition_editor_strings(),
         page_sizes=PAGE_SIZES,
         sort_index={s.key: (i, s.descending) for i, s in enumerate(state.sorts)},

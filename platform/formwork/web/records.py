@@ -29,6 +29,7 @@ from formwork.services.record_query import ListQuery, list_records
 from formwork.services.scope import Actor
 from formwork.web import record_display
 from formwork.web.context import current_actor, workspace_view
+from formwork.web.customer_value import record_panel as value_panel
 from formwork.web.record_forms import LinkChoices, RecordForm, form_class_for, input_data
 from formwork.web.record_input import (
     RawInput,
@@ -207,6 +208,7 @@ def show(form_id: int, record_id: int) -> str:
         creator=members.get(record.created_by_id or 0),
         **automations.record_panel(session, actor, form, record),
         **task_panel(session, actor, record),
+        **value_panel(session, actor, form, record),
     )
 
 

@@ -1,4 +1,5 @@
-// The records list: the filter editor, shift-click multi-sort, column order, view picker.
+// The records list: the filter editor, shift-click multi-sort, column order, view picker,
+// row selection for bulk actions.
 // The page works without this script (plain links and GET forms); it only makes the
 // controls point-and-click. Data comes from <script type="application/json"> blocks.
 import { describeCondition, mountConditionEditor } from "./condition_editor.js";
@@ -79,4 +80,28 @@ if (picker) {
   for (const node of picker.querySelectorAll("[data-js-hide]")) node.hidden = true;
   const select = picker.querySelector("select");
   select.addEventListener("change", () => picker.requestSubmit());
+}
+
+// -- row selection: "select this page" and the count next to the bulk action -------------
+const bulk = document.getElementById("bulk-survey");
+if (bulk) {
+  const rows = [...document.querySelectorAll("input[data-row-select]")];
+  const all = bulk.querySelector("[data-select-page]");
+  const count = bulk.querySelector("[data-selected-count]");
+  const send = bulk.querySelector("[data-bulk-selected]");
+  const refresh = () => {
+    const chosen = rows.filter((box) => box.checked).length;
+    all.checked = chosen > 0 && chosen === rows.length;
+    all.indeterminate = chosen > 0 && chosen < rows.length;
+    count.textContent = chosen ? count.dataset.template.replace("{n}", String(chosen)) : "";
+    send.disabled = chosen === 0;
+  };
+  all.hidden = false;
+  for (const node of bulk.querySelectorAll("label[for='select-page']")) node.hidden = false;
+  all.addEventListener("change", () => {
+    for (const box of rows) box.checked = all.checked;
+    refresh();
+  });
+  for (const box of rows) box.addEventListener("change", refresh);
+  refresh();
 }

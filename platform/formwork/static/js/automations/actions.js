@@ -31,7 +31,7 @@ function defaults(type, ctx) {
     remove_tag: { field: tags ? tags.key : "", tag: "" },
     webhook: { url: "https://" },
     wait: { days: 1 },
-    recompute_tiers: { scheme: "" },
+    recompute_tiers: { scheme: ((ctx.data.tier_schemes || []).find((s) => s.recomputable) || { key: "" }).key },
     send_survey: { form: "", expires_days: 14 },
   }[type] || {};
 }
@@ -214,8 +214,12 @@ function dropAfter(card, event) {
 // -- per-type settings -----------------------------------------------------------------
 
 const EDITORS = {
-  update_record(body, action, pointer, ctx) {
-    body.append(fieldMapping(action, ctx.triggerFields(), pointer, ctx, ctx.S.update_values_help));
+  update_record(body, action, pointer, ctx, rerender) {
+    const target = recordTarget(body, action, pointer, ctx, () => {
+      action.values = {};
+      rerender();
+    });
+    body.append(fieldMapping(action, target.fields, pointer, ctx, ctx.S.update_values_help));
   },
 
   create_record(body, action, pointer, ctx, rerender) {
@@ -271,11 +275,17 @@ const EDITORS = {
     body.append(fieldset);
   },
 
-  create_task(body, action, pointer, ctx) {
+  create_task(body, action, pointer, ctx, rerender) {
     const S = ctx.S;
+    const target = recordTarget(body, action, pointer, ctx, () => {
+      if (action.assignee && action.assignee.kind === "field") action.assignee = { kind: "owner" };
+      rerender();
+    });
     body.append(templateRow(S.task_title, action, ["title"], ctx, { pointer: `${pointer}/title`, placeholder: S.task_title_placeholder }));
     body.append(templateRow(S.task_notes, action, ["notes"], ctx, { pointer: `${pointer}/notes`, multiline: true }));
-    body.append(personPicker(action, "assignee", ctx, S.assignee, `${pointer}/assignee`));
+    // Owner and member fields are those of the record the task is about.
+    const people = { ...ctx, memberFields: () => target.fields.filter((f) => f.type === "member") };
+    body.append(personPicker(action, "assignee", people, S.assignee, `${pointer}/assignee`));
     body.append(dueFields(action, pointer, ctx));
     const line = h("div", { class: "row g-2" });
     line.append(
@@ -367,7 +377,15 @@ const EDITORS = {
   },
 
   recompute_tiers(body, action, pointer, ctx) {
-    body.append(row(ctx.S.tier_scheme, textInput(action, ["scheme"], ctx.changed), { pointer: `${pointer}/scheme` }));
+    const S = ctx.S;
+    const schemes = (ctx.data.tier_schemes || []).filter((s) => s.recomputable);
+    const choices = schemes.map((s) => [s.key, s.title]);
+    if (action.scheme && !schemes.some((s) => s.key === action.scheme)) choices.push([action.scheme, action.scheme]);
+    const select = selectInput(action, ["scheme"], choices, ctx.changed, {
+      placeholder: schemes.length ? S.choose_scheme || S.tier_scheme : S.no_schemes || S.tier_scheme,
+    });
+    select.dataset.role = "recompute-scheme";
+    body.append(row(S.tier_scheme, select, { pointer: `${pointer}/scheme` }));
   },
 
   send_survey(body, action, pointer, ctx) {
@@ -375,8 +393,36 @@ const EDITORS = {
     const forms = ctx.data.forms.map((f) => [f.key, f.title]);
     body.append(row(S.survey_form, selectInput(action, ["form"], forms, ctx.changed, { placeholder: S.choose_form }), { pointer: `${pointer}/form` }));
     body.append(row(S.expires_days, numberInput(action, ["expires_days"], ctx.changed, { min: 1 }), { pointer: `${pointer}/expires_days` }));
+    body.append(row(S.remind_after_days, numberInput(action, ["remind_after_days"], ctx.changed, { min: 1 }), { pointer: `${pointer}/remind_after_days`, help: S.remind_after_help }));
   },
 };
+
+/**
+ * "Record: this record / the record linked in <field>" for actions that may work on a
+ * record linked from the trigger's (a survey answer → its customer). Returns the fields
+ * of the chosen record's form.
+ */
+function recordTarget(body, action, pointer, ctx, onChange) {
+  const S = ctx.S;
+  const links = ctx.triggerFields().filter((f) => f.link_form && !f.multiple);
+  const chosen = action.record && links.find((f) => f.key === action.record.link);
+  const linkedForm = chosen ? ctx.formByKey(chosen.link_form) : null;
+  const fields = chosen ? (linkedForm ? linkedForm.fields : []) : ctx.triggerFields();
+  if (!links.length && !action.record) return { fields };
+  const select = h("select", { class: "form-select form-select-sm", dataset: { role: "record-target" } });
+  select.append(h("option", { value: "", text: S.this_record }));
+  for (const field of links) select.append(h("option", { value: field.key, text: fmt(S.linked_record, { field: field.title }) }));
+  if (action.record && !chosen) select.append(h("option", { value: action.record.link, text: String(action.record.link) }));
+  select.value = action.record ? String(action.record.link) : "";
+  select.addEventListener("change", () => {
+    if (select.value) action.record = { link: select.value };
+    else delete action.record;
+    ctx.changed();
+    onChange();
+  });
+  body.append(row(S.record_target, select, { pointer: `${pointer}/record`, help: S.record_target_help }));
+  return { fields };
+}
 
 function tagFields(body, action, pointer, ctx) {
   const S = ctx.S;

@@ -46,6 +46,13 @@ export function normaliseTrigger(trigger, ctx) {
       else delete trigger.date_field;
     }
   }
+  if (trigger.type === "tier_changed" && trigger.scheme) {
+    const scheme = (ctx.data.tier_schemes || []).find((s) => s.key === trigger.scheme);
+    if (scheme && scheme.form && scheme.form !== trigger.form) {
+      delete trigger.scheme;
+      delete trigger.to;
+    }
+  }
   if (trigger.type === "field_changed") {
     const fields = ctx.triggerFields();
     if (!fields.some((f) => f.key === trigger.field)) {
@@ -186,10 +193,31 @@ function valuePicker(trigger, key, field, ctx) {
   return control;
 }
 
-function tierChange(box, trigger, ctx) {
+/** The schemes a tier_changed trigger on ``form`` can name: the form's own, and the
+ * built-in churn status (no form). */
+function schemesFor(ctx, form) {
+  return (ctx.data.tier_schemes || []).filter((s) => !s.form || s.form === form);
+}
+
+function tierChange(box, trigger, ctx, onStructure) {
   const S = ctx.S;
-  box.append(row(S.tier_scheme, textInput(trigger, ["scheme"], ctx.changed), { pointer: "/trigger/scheme" }));
-  box.append(row(S.tier_to, textInput(trigger, ["to"], ctx.changed, { placeholder: S.any_value }), { pointer: "/trigger/to" }));
+  const schemes = schemesFor(ctx, trigger.form);
+  const choices = schemes.map((s) => [s.key, s.title]);
+  if (trigger.scheme && !schemes.some((s) => s.key === trigger.scheme)) choices.push([trigger.scheme, trigger.scheme]);
+  const schemeSelect = selectInput(trigger, ["scheme"], choices, () => {
+    delete trigger.to;
+    ctx.changed();
+    onStructure();
+  }, { placeholder: S.any_scheme || S.any_value });
+  schemeSelect.dataset.role = "trigger-scheme";
+  box.append(row(S.tier_scheme, schemeSelect, { pointer: "/trigger/scheme" }));
+  const scheme = schemes.find((s) => s.key === trigger.scheme);
+  const tiers = scheme ? scheme.tiers.map((t) => [t.key, t.title]) : [];
+  if (trigger.to && !tiers.some(([key]) => key === trigger.to)) tiers.push([trigger.to, trigger.to]);
+  const toSelect = selectInput(trigger, ["to"], tiers, ctx.changed, { placeholder: S.any_value });
+  toSelect.dataset.role = "trigger-tier";
+  toSelect.disabled = !tiers.length;
+  box.append(row(S.tier_to, toSelect, { pointer: "/trigger/to" }));
 }
 
 function schedule(box, trigger, ctx) {
