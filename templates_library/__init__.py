@@ -1,10 +1,32 @@
-"""Installable CRM templates as data, with their loader and validator.
+"""Installable CRM templates as data (docs/templates.md), with their loader and checks.
 
-Each template is a folder holding ``template.json``; :func:`available_templates` finds
-and validates them. The Customer Asset CRM and the other templates arrive with the
-templates issue; until then the catalogue is empty.
+Each template is a folder holding ``template.json`` and its parts; :func:`load` reads and
+checks one (:func:`load_zip` an exported zip), :func:`available_templates` all of them.
+Installing, upgrading and exporting are the platform's job (``formwork.templates``).
 """
 
-from templates_library.loader import TemplateError, TemplateManifest, available_templates, load
+from templates_library.loader import (
+    LIBRARY_DIR,
+    TemplateBundle,
+    TemplateError,
+    available_templates,
+    bundle_from_files,
+    find_template,
+    load,
+    load_zip,
+    upgrade_path,
+    version_tuple,
+)
 
-__all__ = ["TemplateError", "TemplateManifest", "available_templates", "load"]
+__all__ = [
+    "LIBRARY_DIR",
+    "TemplateBundle",
+    "TemplateError",
+    "available_templates",
+    "bundle_from_files",
+    "find_template",
+    "load",
+    "load_zip",
+    "upgrade_path",
+    "version_tuple",
+]

@@ -11,16 +11,20 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from formwork import db, migrate
+from formwork.gallery.cli import templates_group
 from formwork.models import Membership, Role, User, Workspace
 from formwork.services import accounts, workspaces
 from formwork.services.errors import PlatformError
+from formwork.services.scope import actor_for
 from formwork.value.clv_cli import clv_group
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_PASSWORD = "formwork-demo"  # noqa: S105 - documented demo credentials, refused in production
 DEMO_WORKSPACE = "Demo Company"
+DEMO_TEMPLATE = "customer_asset"
 
 
 def init_app(app: Flask) -> None:
@@ -30,6 +34,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_workspace)
     app.cli.add_command(worker)
     app.cli.add_command(scheduler)
+    app.cli.add_command(templates_group)
 
 
 def _create_app() -> Flask:
@@ -64,7 +69,19 @@ def _is_embedded(app: Flask) -> bool:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
-@click.option("--demo", is_flag=True, help="Create the demo workspace and user (idempotent).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Create the demo user and workspace with the Customer Asset CRM and sample data "
+    "(idempotent).",
+)
+@click.option(
+    "--demo-language",
+    type=click.Choice(["en", "zh-CN"]),
+    default="en",
+    show_default=True,
+    help="Language of the demo's sample data.",
+)
 @click.option(
     "--scheduler/--no-scheduler",
     "with_scheduler",
@@ -73,7 +90,9 @@ def _is_embedded(app: Flask) -> bool:
     help="Run the automation scheduler in this process (it idles while another holds it).",
 )
 @with_appcontext
-def serve(host: str, port: int, threads: int, demo: bool, with_scheduler: bool) -> None:
+def serve(
+    host: str, port: int, threads: int, demo: bool, demo_language: str, with_scheduler: bool
+) -> None:
     """Run Formwork with the production WSGI server (waitress), with the automation
     executor and scheduler in the same process on the default set-up."""
     import waitress
@@ -88,7 +107,7 @@ def serve(host: str, port: int, threads: int, demo: bool, with_scheduler: bool) 
     if demo:
         if app.config["ENV"] == "production":
             raise click.ClickException("--demo is refused in production (known password)")
-        _ensure_demo(app)
+        _ensure_demo(app, demo_language)
         click.echo(f"Demo: log in at http://{host}:{port}/login as {DEMO_EMAIL} / {DEMO_PASSWORD}")
     executor = executor_for(app)
     executor.start()
@@ -149,7 +168,7 @@ def scheduler() -> None:
     run_forever(app)
 
 
-def _ensure_demo(app: Flask) -> None:
+def _ensure_demo(app: Flask, sample: str = "en") -> None:
     session = db.session()
     user = session.scalar(select(User).where(User.email == DEMO_EMAIL))
     if user is None:
@@ -166,9 +185,26 @@ def _ensure_demo(app: Flask) -> None:
         .where(Membership.user_id == user.id, Workspace.name == DEMO_WORKSPACE)
     )
     if owns_demo is None:
-        workspaces.create_workspace(
+        owns_demo = workspaces.create_workspace(
             session, user, DEMO_WORKSPACE, timezone=app.config["DEFAULT_TIMEZONE"]
-        )
+        ).id
+    _install_demo_template(session, user, owns_demo, sample)
+
+
+def _install_demo_template(session: Session, user: User, workspace_id: int, sample: str) -> None:
+    """The Customer Asset CRM with sample data, so the demo opens on a populated report.
+    Idempotent: an installed (or archived) template is left as it is."""
+    from formwork.gallery import install as installer
+    from templates_library import find_template
+
+    bundle = find_template(DEMO_TEMPLATE)
+    assert bundle is not None, f"the {DEMO_TEMPLATE} template is missing from the library"
+    actor = actor_for(session, user, workspace_id)
+    existing = installer.installation_for(session, actor, bundle.id)
+    if existing is not None and existing.status != "installing":
+        return
+    click.echo(f"Installing the {bundle.title('en')} template with sample data…")
+    installer.install(session, actor, bundle, sample_locale=sample)
 
 
 @click.group("db")

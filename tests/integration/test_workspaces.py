@@ -52,7 +52,7 @@ def test_creating_a_workspace_makes_the_creator_owner(
     assert _workspace(app, workspace_id).name == "Acme Trading"  # type: ignore[union-attr]
     assert _membership(app, workspace_id, user.id).role is Role.OWNER  # type: ignore[union-attr]
     page = client.get(f"/w/{workspace_id}/").get_data(as_text=True)
-    assert "No apps yet." in page and "not available in this version" in page
+    assert "No apps yet." in page and "Start from a template" in page
 
 
 def test_workspace_name_is_required_and_bounded(

@@ -14,6 +14,7 @@ from formwork.models.forms import App, AutonumberCounter, Form, FormVersion
 from formwork.models.records import ManagedIndex, Record, RecordLink, RecordRevision, SavedView
 from formwork.models.surveys import PublicLink, SurveyInvitation, SurveyOptOut
 from formwork.models.tasks import EmailMessage, Notification, Task
+from formwork.models.templates import InstalledTemplate, Report
 from formwork.models.users import User
 from formwork.models.workspaces import Invitation, Membership, Role, Workspace
 
@@ -28,6 +29,7 @@ __all__ = [
     "Event",
     "Form",
     "FormVersion",
+    "InstalledTemplate",
     "Invitation",
     "ManagedIndex",
     "Membership",
@@ -36,6 +38,7 @@ __all__ = [
     "Record",
     "RecordLink",
     "RecordRevision",
+    "Report",
     "Role",
     "Run",
     "SavedView",

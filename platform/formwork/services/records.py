@@ -198,6 +198,7 @@ def bulk_create(
     *,
     source: str = "json",
     fire_automations: bool = True,
+    commit: bool = True,
 ) -> list[int]:
     """Validate and insert many records in one transaction (imports, API batches).
 
@@ -206,6 +207,8 @@ def bulk_create(
     linked records are handled in batches rather than row by row. Every row raises a
     ``created`` event like a single save, unless the caller opts out explicitly with
     ``fire_automations=False`` (the events are still stored, marked not to fire).
+    ``commit=False`` leaves the transaction open, so a caller can record what it
+    inserted in the same transaction (template install: exactly once, even after a crash).
     """
     actor.require(Role.MEMBER)
     if not rows:
@@ -300,7 +303,8 @@ def bulk_create(
         computed.recompute(session, record, depth=1)
     created = [(i, None, data) for i, data in zip(ids, cleaned, strict=True)]
     value_refresh.on_records_changed(session, actor.workspace_id, form.id, created)
-    session.commit()
+    if commit:
+        session.commit()
     return ids
 
 
