@@ -15,13 +15,16 @@ from werkzeug.routing import Rule
 from formwork import create_app, db
 from formwork.db import utcnow
 from formwork.models import (
+    App,
     AuditEvent,
     Automation,
     Event,
+    InstalledTemplate,
     Invitation,
     Membership,
     Notification,
     Record,
+    Report,
     Role,
     Run,
     SavedView,
@@ -97,6 +100,8 @@ class Victim:
     run_id: int = 0
     notification_id: int = 0
     scheme_id: int = 0
+    installation_id: int = 0
+    report_id: int = 0
 
 
 @pytest.fixture
@@ -159,7 +164,24 @@ def victim(app: Flask, factory: Factory) -> Victim:
         )
         scheme = TierScheme(workspace_id=workspace.id, key="victim", name="Victim tiers",
                             form_id=customers.id, field_key="name", document={})  # fmt: skip
-        session.add_all([run, task, note, scheme])
+        installation = InstalledTemplate(
+            workspace_id=workspace.id,
+            template_id="customer_asset",
+            version="1.0.0",
+            app_id=customers.app_id,
+            status="installed",
+            snapshot={},
+            key_map={"forms": {}, "automations": {}},
+        )
+        report = Report(
+            workspace_id=workspace.id,
+            app_id=customers.app_id,
+            key="victim_report",
+            name="Victim report",
+            kind="summary",
+            document={"form": "customers", "group_by": "name", "measures": [{"agg": "count"}]},
+        )
+        session.add_all([run, task, note, scheme, installation, report])
         session.commit()
         return Victim(
             workspace.id,
@@ -174,6 +196,8 @@ def victim(app: Flask, factory: Factory) -> Victim:
             run.id,
             note.id,
             scheme.id,
+            installation.id,
+            report.id,
         )
 
 
@@ -195,6 +219,9 @@ def _url(rule: Rule, victim: Victim) -> str:
         "run_id": victim.run_id,
         "notification_id": victim.notification_id,
         "scheme_id": victim.scheme_id,
+        "installation_id": victim.installation_id,
+        "report_id": victim.report_id,
+        "template_id": "customer_asset",
     }
     return rule.build({arg: values[arg] for arg in rule.arguments})[1]  # type: ignore[index]
 
@@ -248,6 +275,11 @@ def _victim_untouched(app: Flask, victim: Victim) -> None:
             assert note is not None and note.read_at is None
             scheme = session.get(TierScheme, victim.scheme_id)
             assert scheme is not None and scheme.revision == 1 and scheme.archived_at is None
+            installation = session.get(InstalledTemplate, victim.installation_id)
+            assert installation is not None and installation.status == "installed"
+            report = session.get(Report, victim.report_id)
+            assert report is not None and report.name == "Victim report"
+            assert session.scalar(select(func.count()).select_from(App)) == 1
 
 
 def test_every_route_is_covered_by_the_walk() -> None:

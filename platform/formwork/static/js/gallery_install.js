@@ -3,6 +3,7 @@
 const box = document.getElementById("install-progress");
 if (box) {
   const bar = box.querySelector("[data-testid=install-bar]");
+  const percent = box.querySelector("[data-testid=install-percent]");
   const text = box.querySelector("[data-testid=install-label]");
   const error = box.querySelector("[data-testid=install-error]");
   const fallback = box.querySelector("[data-testid=install-continue]");
@@ -10,9 +11,9 @@ if (box) {
   fallback.classList.add("d-none");
 
   const show = (state) => {
-    bar.style.width = `${state.percent}%`;
+    bar.value = state.percent;
     bar.textContent = `${state.percent}%`;
-    bar.parentElement.setAttribute("aria-valuenow", String(state.percent));
+    percent.textContent = `${state.percent}%`;
     text.textContent = state.label;
   };
 
