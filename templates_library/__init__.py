@@ -14,6 +14,7 @@ from templates_library.loader import (
     find_template,
     load,
     load_zip,
+    localized_document,
     upgrade_path,
     version_tuple,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "find_template",
     "load",
     "load_zip",
+    "localized_document",
     "upgrade_path",
     "version_tuple",
 ]

@@ -11,6 +11,7 @@ checks), which the test suite does for every template.
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import itertools
@@ -231,6 +232,8 @@ def bundle_from_files(files: Mapping[str, bytes], origin: str) -> TemplateBundle
             found = _schema_problems(path, part, definition)
             if not found and part["key"] != key:
                 found.append(f"{path}: key: {part['key']!r} differs from the file name")
+            if not found:
+                found += _text_problems(path, part)
             problems += found
             parts[folder][key] = part
     samples = _samples(files, manifest, forms, problems)
@@ -340,6 +343,42 @@ def _reference_problems(
             problems.append(f"template.json: upgrades: {step['from']} → {step['to']} goes back")
     if chain and chain[-1]["to"] != manifest["version"]:
         problems.append("template.json: upgrades: the last step must end at this version")
+    return problems
+
+
+def _pointer_parts(pointer: str) -> list[str]:
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]
+
+
+def localized_document(part: Mapping[str, Any], locale: str) -> Any:
+    """An automation's document in ``locale``: its ``texts[locale]`` overrides (JSON
+    pointer → text) applied to a copy. Automations store one text per place, so a
+    template writes English in the document and other languages as overrides."""
+    document = copy.deepcopy(part["document"])
+    for pointer, text in ((part.get("texts") or {}).get(locale) or {}).items():
+        *parents, last = _pointer_parts(pointer)
+        node: Any = document
+        for name in parents:
+            node = node[int(name)] if isinstance(node, list) else node[name]
+        if isinstance(node, list):
+            node[int(last)] = text
+        else:
+            node[last] = text
+    return document
+
+
+def _text_problems(where: str, part: Mapping[str, Any]) -> list[str]:
+    problems = []
+    for locale, texts in (part.get("texts") or {}).items():
+        for pointer in texts:
+            node: Any = part["document"]
+            try:
+                for name in _pointer_parts(pointer):
+                    node = node[int(name)] if isinstance(node, list) else node[name]
+            except (KeyError, IndexError, ValueError, TypeError):
+                node = None
+            if not isinstance(node, str):
+                problems.append(f"{where}: texts/{locale}: {pointer} is not a text of the document")
     return problems
 
 

@@ -41,7 +41,8 @@ MINUTES_PER_YEAR = 365 * 24 * 60
 ACTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "update_record": (frozenset({"values", "record"}), frozenset({"values"})),
     "create_record": (frozenset({"form", "values", "link_field"}), frozenset({"form", "values"})),
-    "assign_owner": (frozenset({"mode", "members"}), frozenset({"mode", "members"})),
+    # Exactly one of members / role: checked by _assign_owner.
+    "assign_owner": (frozenset({"mode", "members", "role"}), frozenset({"mode"})),
     "create_task": (
         frozenset(
             {
@@ -64,7 +65,7 @@ ACTION_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "wait": (frozenset({"minutes", "hours", "days"}), frozenset()),
     "recompute_tiers": (frozenset({"scheme"}), frozenset({"scheme"})),
     "send_survey": (
-        frozenset({"form", "expires_days", "remind_after_days"}),
+        frozenset({"form", "expires_days", "remind_after_days", "record"}),
         frozenset({"form"}),
     ),
 }
@@ -204,7 +205,15 @@ def _assign_owner(checker: Checker, action: Mapping[str, Any], path: Path) -> No
     if mode is not None and mode not in ASSIGN_MODES:
         checker.add_hinted("automation_unknown_mode", (*path, "mode"), mode, ASSIGN_MODES)
         mode = None
-    if "members" not in action:
+    if "members" in action and "role" in action:
+        checker.add("automation_members_and_role", (*path, "role"))
+    elif "role" in action:
+        if mode == "fixed":
+            checker.add("automation_fixed_role", (*path, "role"))
+        checker.role(action, "role", path)
+        return
+    elif "members" not in action:
+        checker.add("automation_needs_pool", path)
         return
     members = action["members"]
     if not isinstance(members, list):
@@ -327,20 +336,23 @@ def _recompute_tiers(checker: Checker, action: Mapping[str, Any], path: Path) ->
 
 
 def _send_survey(checker: Checker, action: Mapping[str, Any], path: Path) -> None:
+    # The invitation goes to the trigger's record, or with ``record: {"link": …}`` to the
+    # record it links to (an order's customer): the survey must link to that one's form.
+    target = _target_form(checker, action, path)
     key = checker.text(action, "form", path, max_len=64)
     survey = checker.form(key, (*path, "form"))
     expires = checker.integer(action, "expires_days", path, 1, 365)
     checker.integer(action, "remind_after_days", path, 1, (expires or 14) - 1)
-    trigger_form = checker.scope.form_key
-    if survey is None or trigger_form is None:
+    invited = target.key if target is not None else None
+    if survey is None or invited is None:
         return
     links = [
         shape
         for shape in survey.fields.values()
-        if shape.type == "link" and not shape.multiple and shape.link_form == trigger_form
+        if shape.type == "link" and not shape.multiple and shape.link_form == invited
     ]
     if not links:
-        checker.add("automation_survey_no_link", (*path, "form"), name=key, form=trigger_form)
+        checker.add("automation_survey_no_link", (*path, "form"), name=key, form=invited)
 
 
 def _title(checker: Checker, action: Mapping[str, Any], path: Path) -> None:

@@ -78,6 +78,9 @@ def _create_record(config: Mapping[str, Any], context: Mapping[str, Any], now: d
 
 
 def _assign_owner(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+    if "role" in config:
+        # The pool is resolved when the step runs: whoever holds the role then.
+        return {"mode": config.get("mode"), "role": config["role"]}
     return {"mode": config.get("mode"), "members": list(config.get("members", []))}
 
 
@@ -140,7 +143,7 @@ def _send_survey(config: Mapping[str, Any], context: Mapping[str, Any], now: dat
     inputs = {"form": config.get("form"), "expires_days": config.get("expires_days")}
     if config.get("remind_after_days") is not None:
         inputs["remind_after_days"] = config["remind_after_days"]
-    return inputs
+    return _target(config, inputs)
 
 
 _PLANNERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], datetime], Inputs]] = {
@@ -163,15 +166,18 @@ def plan_action(action: Action, context: Mapping[str, Any], *, now: datetime) ->
     """Render an action's templates and resolve its relative times.
 
     Inputs per type: update_record ``{values}``; create_record ``{form, values,
-    link_field}``; assign_owner ``{mode, members}``; create_task ``{title, notes,
+    link_field}``; assign_owner ``{mode, members}`` or ``{mode, role}`` (a pool of
+    everyone with that workspace role or a higher one); create_task ``{title, notes,
     assignee, due_at, remind_at, repeat_every_days, repeat_while}`` (instants as ISO
     UTC text or None); notify ``{to, title, body, email}``; add_tag/remove_tag
     ``{field, tag}``; webhook ``{url, payload, signed}`` (the payload defaults to the
     record and the trigger; never the secret); wait ``{seconds}``; recompute_tiers
     ``{scheme}``; send_survey ``{form, expires_days}`` (plus ``remind_after_days`` when
-    set). update_record and create_task carry ``record`` (``{"link": field}``: act on
-    the record linked through that field) when the action sets it. Titles are cut to
-    300 characters.
+    set). update_record, create_task and send_survey carry ``record`` (``{"link":
+    field}``: act on the record linked through that field) when the action sets it.
+    Persons (``assignee``, ``to``) are copied as they are, ``{"kind": "role", …}``
+    included: the platform resolves them when the step runs. Titles are cut to 300
+    characters.
 
     Args:
         action: A checked action (from ``parse_automation``).

@@ -33,7 +33,10 @@ TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 TEMPLATE_ROOTS = ("record", "trigger", "workspace", "today", "now", "steps")
 RECORD_EXTRAS = frozenset({"id", "url", "owner"})
 OWNER_KEYS = ("id", "name", "email")
-PERSON_KINDS = ("owner", "actor", "user", "field")
+PERSON_KINDS = ("owner", "actor", "user", "field", "role")
+# Workspace roles a person or an owner pool may name, most privileged first; a role means
+# everyone holding it or a higher one. Viewers are read-only: never chosen.
+ROLES = ("owner", "admin", "member")
 MAX_NESTING = 10
 MAX_TEXT = 200
 
@@ -302,11 +305,26 @@ class Checker:
         )
 
     # -- persons -----------------------------------------------------------------------
+    def role(self, obj: Mapping[str, Any], key: str, path: Path) -> str | None:
+        """``obj[key]`` as one of ``ROLES`` (a viewer is refused with its own message)."""
+        value = self.text(obj, key, path, max_len=32)
+        if value is None:
+            return None
+        if value == "viewer":
+            self.add("automation_viewer_role", (*path, key))
+            return None
+        if value not in ROLES:
+            self.add_hinted("automation_unknown_role", (*path, key), value, ROLES)
+            return None
+        return value
+
     def person(
         self, value: Any, path: Path, *, linked: bool = False, form: FormShape | None = None
     ) -> None:
-        """``{"kind": "owner" | "actor"}``, ``{"kind": "user", "id": 7}`` or
-        ``{"kind": "field", "field": "sales_rep"}`` (a member field of the record).
+        """``{"kind": "owner" | "actor"}``, ``{"kind": "user", "id": 7}``,
+        ``{"kind": "field", "field": "sales_rep"}`` (a member field of the record) or
+        ``{"kind": "role", "role": "admin"}`` (the workspace's members with that role or a
+        higher one; needs no record).
 
         With ``linked``, the action works on a linked record of the form ``form`` (None:
         unknown), whose member fields ``field`` names."""
@@ -323,7 +341,7 @@ class Checker:
             else:
                 self.wrong_type((*path, "kind"), "text")
             return
-        extra = {"user": "id", "field": "field"}.get(kind)
+        extra = {"user": "id", "field": "field", "role": "role"}.get(kind)
         self.keys(obj, path, {"kind", extra} if extra else {"kind"}, [extra] if extra else [])
         scope = self.scope
         if kind in ("owner", "field") and not scope.has_record:
@@ -335,6 +353,8 @@ class Checker:
             members = scope.catalog.members if scope.catalog else None
             if user_id is not None and members is not None and user_id not in members:
                 self.add("automation_unknown_member", (*path, "id"), id=user_id)
+        if kind == "role":
+            self.role(obj, "role", path)
         if kind == "field" and scope.has_record:
             name = self.text(obj, "field", path, max_len=63)
             shape = self.field(form if linked else scope.form, name, (*path, "field"))

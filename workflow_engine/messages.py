@@ -225,13 +225,45 @@ register_messages(
             "zh-CN": "{where} 处的用户 #{id} 不是本工作区的成员。",
         },
         "automation_unknown_person": {
-            "en": "Unknown person “{name}” at {where}: use owner, actor, user or field.",
+            "en": "Unknown person “{name}” at {where}: use owner, actor, user, field or role.",
             "zh-CN": "{where} 处的人员类型“{name}”无法识别：请使用 owner（负责人）、"
-            "actor（操作人）、user（指定成员）或 field（成员字段）。",
+            "actor（操作人）、user（指定成员）、field（成员字段）或 role（按角色）。",
         },
         "automation_unknown_person_hint": {
             "en": "Unknown person “{name}” at {where} — did you mean “{suggestion}”?",
             "zh-CN": "{where} 处的人员类型“{name}”无法识别，您是想用“{suggestion}”吗？",
+        },
+        "automation_unknown_role": {
+            "en": "Unknown role “{name}” at {where}: use owner, admin or member (everyone with "
+            "that role or a higher one).",
+            "zh-CN": "{where} 处的角色“{name}”无法识别：请使用 owner（所有者）、admin（管理员）"
+            "或 member（成员），表示拥有该角色或更高角色的所有人。",
+        },
+        "automation_unknown_role_hint": {
+            "en": "Unknown role “{name}” at {where} — did you mean “{suggestion}”?",
+            "zh-CN": "{where} 处的角色“{name}”无法识别，您是想用“{suggestion}”吗？",
+        },
+        "automation_viewer_role": {
+            "en": "Read-only members (viewer) cannot be chosen at {where}: use owner, admin or "
+            "member.",
+            "zh-CN": "{where} 处不能选择只读成员（viewer）：请使用 owner（所有者）、"
+            "admin（管理员）或 member（成员）。",
+        },
+        "automation_needs_pool": {
+            "en": "Assigning owners at {where} needs “members” (a list of user ids) or “role” "
+            "(owner, admin or member: everyone with that role or a higher one).",
+            "zh-CN": "{where} 处分配负责人需要设置“members”（成员 ID 列表）或“role”"
+            "（owner 所有者、admin 管理员或 member 成员：拥有该角色或更高角色的所有人）。",
+        },
+        "automation_members_and_role": {
+            "en": "Assigning owners at {where} takes “members” or “role”, not both.",
+            "zh-CN": "{where} 处分配负责人只能设置“members”或“role”其中之一，不能同时设置。",
+        },
+        "automation_fixed_role": {
+            "en": "A fixed owner at {where} is one chosen member, not a role; assign by role "
+            "with round_robin or least_loaded.",
+            "zh-CN": "{where} 处的固定负责人须是一名指定成员，不能是角色；按角色分配请使用 "
+            "round_robin（轮流分配）或 least_loaded（按负载最少）。",
         },
         "automation_no_actor": {
             "en": "Nobody makes a change for the trigger “{trigger}”, so there is no actor "

@@ -115,6 +115,36 @@ register_messages(
             "zh-CN": "字段“{field}”中的成员",
         },
         "automation_person_nobody": {"en": "nobody", "zh-CN": "无人"},
+        # A role means everyone holding it or a higher one (owner > admin > member).
+        "automation_person_role_owner": {
+            "en": "the workspace's owners",
+            "zh-CN": "工作区的所有者",
+        },
+        "automation_person_role_admin": {
+            "en": "the workspace's admins and owners",
+            "zh-CN": "工作区的管理员和所有者",
+        },
+        "automation_person_role_member": {
+            "en": "all workspace members except read-only ones",
+            "zh-CN": "工作区中除只读成员外的所有成员",
+        },
+        # One person of a role (a follow-up's assignee): the lowest user id.
+        "automation_person_role_one_owner": {
+            "en": "the workspace owner with the lowest user id",
+            "zh-CN": "工作区中用户 ID 最小的所有者",
+        },
+        "automation_person_role_one_admin": {
+            "en": "the admin or owner with the lowest user id",
+            "zh-CN": "用户 ID 最小的管理员或所有者",
+        },
+        "automation_person_role_one_member": {
+            "en": "the member (not read-only) with the lowest user id",
+            "zh-CN": "用户 ID 最小的成员（不含只读成员）",
+        },
+        "automation_summary_send_survey_linked": {
+            "en": ", to the record linked through “{link}”",
+            "zh-CN": "，发给通过“{link}”关联的数据",
+        },
         "automation_duration_day": {"en": "1 day", "zh-CN": "1 天"},
         "automation_duration_days": {"en": "{n} days", "zh-CN": "{n} 天"},
         "automation_duration_hour": {"en": "1 hour", "zh-CN": "1 小时"},
@@ -129,10 +159,26 @@ def _join(items: list[str], locale: str) -> str:
     return ("、" if locale == "zh-CN" else ", ").join(items)
 
 
-def person_text(spec: Any, locale: str | None, link: str | None = None) -> str:
+ROLE_WORDS = ("owner", "admin", "member")
+
+
+def role_text(role: Any, locale: str | None, *, one: bool = False) -> str:
+    """Everyone with a workspace role or a higher one ("the workspace's admins and
+    owners"); with ``one``, the one of them a follow-up goes to (lowest user id)."""
+    if role not in ROLE_WORDS:
+        return render("automation_person_nobody", locale)
+    return render(f"automation_person_role_{'one_' if one else ''}{role}", locale)
+
+
+def person_text(
+    spec: Any, locale: str | None, link: str | None = None, *, one: bool = False
+) -> str:
     """A person spec in words: "the record's owner" / "负责人", "user #7" / "用户 #7";
-    with ``link``, the owner is the one of the record linked through that field."""
+    with ``link``, the owner is the one of the record linked through that field. A role
+    reads as everyone holding it, or with ``one`` as the one person it resolves to."""
     kind = spec.get("kind") if isinstance(spec, Mapping) else None
+    if kind == "role":
+        return role_text(spec.get("role"), locale, one=one)
     if kind == "owner" and link:
         return render("automation_person_linked_owner", locale, link=link)
     if kind == "owner":
@@ -177,7 +223,7 @@ def _linked(inputs: Mapping[str, Any]) -> str | None:
 
 def _task(inputs: Mapping[str, Any], locale: str | None) -> str:
     link = _linked(inputs)
-    person = person_text(inputs.get("assignee"), locale, link)
+    person = person_text(inputs.get("assignee"), locale, link, one=True)
     title = inputs.get("title", "")
     if inputs.get("due_at"):
         due = instant_text(inputs["due_at"])
@@ -229,6 +275,8 @@ def summarize(planned: PlannedAction, locale: str | None) -> str:
         code = f"automation_summary_assign_{mode}"
         if mode not in ("round_robin", "least_loaded"):
             raise ValueError(f"unknown assignment mode {mode!r}")
+        if "role" in inputs:
+            return render(code, lang, people=role_text(inputs["role"], lang))
         return render(code, lang, people=_join(people, lang))
     if kind == "create_task":
         return _task(inputs, lang)
@@ -266,5 +314,8 @@ def summarize(planned: PlannedAction, locale: str | None) -> str:
         if inputs.get("remind_after_days"):
             remind = inputs["remind_after_days"]
             text += render("automation_summary_send_survey_reminder", lang, days=remind)
+        link = _linked(inputs)
+        if link:
+            text += render("automation_summary_send_survey_linked", lang, link=link)
         return text
     raise ValueError(f"unknown action type {kind!r}")

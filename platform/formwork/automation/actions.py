@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from formwork.automation.context import AVAILABLE_ACTIONS
+from formwork.automation.people import people, person, role_members
 from formwork.db import dialect_insert
 from formwork.models import AutomationCounter, Form, Membership, Record, User, Workspace
 from formwork.services import records
@@ -131,37 +132,19 @@ def create_record(call: Call) -> dict[str, Any]:
     return {"record_id": created.id, "form": form.key, "form_id": form.id}
 
 
-def person(call: Call, spec: Any, record: Record | None = None) -> int | None:
-    """Resolve a person spec (owner, actor, user, member field) to a member's user id;
-    owner and field read ``record`` (default: the trigger's record)."""
-    if not isinstance(spec, dict):
-        return None
-    record = record if record is not None else call.record
-    kind = spec.get("kind")
-    user_id: Any = None
-    if kind == "owner":
-        user_id = record.owner_id if record is not None else None
-    elif kind == "actor":
-        user_id = call.event.actor_id or call.actor.user_id
-    elif kind == "user":
-        user_id = spec.get("id")
-    elif kind == "field" and record is not None:
-        user_id = record.data.get(str(spec.get("field")))
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        return None
-    member = call.session.get(Membership, (call.run.workspace_id, user_id))
-    return user_id if member is not None else None
-
-
 @handler("assign_owner")
 def assign_owner(call: Call) -> dict[str, Any]:
     record = _need_record(call)
     inputs = call.planned.inputs
-    members = [
-        m
-        for m in inputs.get("members") or []
-        if call.session.get(Membership, (call.run.workspace_id, m)) is not None
-    ]
+    if "role" in inputs:
+        # Resolved now, so members who joined or left since the automation was saved count.
+        members = role_members(call.session, call.run.workspace_id, inputs["role"])
+    else:
+        members = [
+            m
+            for m in inputs.get("members") or []
+            if call.session.get(Membership, (call.run.workspace_id, m)) is not None
+        ]
     if not members:
         raise ActionFailed(_l("None of the chosen members belongs to the workspace any more."))
     mode = inputs.get("mode", "fixed")
@@ -244,38 +227,46 @@ def notify(call: Call) -> dict[str, Any]:
     from formwork.services import mailer, notifications
 
     inputs = call.planned.inputs
-    user_id = person(call, inputs.get("to"))
-    if user_id is None:
+    spec = inputs.get("to")
+    by_role = isinstance(spec, dict) and spec.get("kind") == "role"
+    recipients = people(call, spec)
+    if not recipients:
         raise ActionFailed(_l("Nobody to notify (the person is not a member)."))
     link = call.context.get("record", {}).get("url") if call.record is not None else None
     title = str(inputs.get("title") or "")[:300]
     body = str(inputs.get("body") or "")
-    notifications.notify(
-        call.session,
-        workspace_id=call.run.workspace_id,
-        user_id=user_id,
-        kind="automation",
-        title=title,
-        body=body,
-        link=link,
-        idempotency_key=call.key,
-    )
-    emailed = False
-    if inputs.get("email"):
-        user = call.session.get(User, user_id)
-        assert user is not None
-        workspace = call.session.get(Workspace, call.run.workspace_id)
-        emailed = mailer.queue_email(
+    workspace = call.session.get(Workspace, call.run.workspace_id) if inputs.get("email") else None
+    queued = 0
+    for user_id in recipients:
+        # One key per recipient (the step's key for a single person, as before): a retry
+        # of the step notifies and e-mails nobody twice.
+        key = f"{call.key}-user-{user_id}" if by_role else call.key
+        notifications.notify(
             call.session,
             workspace_id=call.run.workspace_id,
-            to=user.email,
-            subject=title,
-            body=body
-            + (f"\n\n{current_app.config.get('BASE_URL', '')}{link}" if link else "")
-            + (f"\n\n— {workspace.name}" if workspace else ""),
-            idempotency_key=call.key,
+            user_id=user_id,
+            kind="automation",
+            title=title,
+            body=body,
+            link=link,
+            idempotency_key=key,
         )
-    return {"user_id": user_id, "email_queued": emailed}
+        if inputs.get("email"):
+            user = call.session.get(User, user_id)
+            assert user is not None
+            queued += mailer.queue_email(
+                call.session,
+                workspace_id=call.run.workspace_id,
+                to=user.email,
+                subject=title,
+                body=body
+                + (f"\n\n{current_app.config.get('BASE_URL', '')}{link}" if link else "")
+                + (f"\n\n— {workspace.name}" if workspace else ""),
+                idempotency_key=key,
+            )
+    if by_role:
+        return {"user_ids": recipients, "emails_queued": queued}
+    return {"user_id": recipients[0], "email_queued": bool(queued)}
 
 
 def _tags(call: Call, *, add: bool) -> dict[str, Any]:
@@ -317,11 +308,12 @@ def remove_tag(call: Call) -> dict[str, Any]:
 
 @handler("send_survey")
 def send_survey(call: Call) -> dict[str, Any]:
-    """Invite the trigger's record to a survey; the step's key makes a retry send nothing."""
+    """Invite the trigger's record (or with ``record: {"link": …}`` the record it links
+    to, e.g. an order's customer) to a survey; the step's key makes a retry send nothing."""
     from formwork.services import surveys
 
-    record = _need_record(call)
     inputs = call.planned.inputs
+    record = _target(call) if inputs.get("record") else _need_record(call)
     form = call.session.scalar(
         select(Form).where(
             Form.workspace_id == call.run.workspace_id,

@@ -35,7 +35,7 @@ from formwork.services.scope import Actor, scoped
 from formwork.value import settings as value_settings
 from formwork.value import tiers
 from formwork.value.refresh import refresh_workspace
-from templates_library import TemplateBundle, bundle_from_files
+from templates_library import TemplateBundle, bundle_from_files, localized_document
 
 LOCALES = ("en", "zh-CN")
 
@@ -249,6 +249,8 @@ class _Steps:
         self.locale = locale
         # Copy: assigning a new value is what tells SQLAlchemy the JSON changed.
         self.key_map: dict[str, Any] = copy.deepcopy(installation.key_map)
+        # The language automation texts were installed in (upgrades compare in it).
+        self.text_locale: str = self.key_map.setdefault("locale", locale)
 
     def _save_key_map(self) -> None:
         self.installation.key_map = copy.deepcopy(self.key_map)
@@ -369,7 +371,7 @@ class _Steps:
                 self.actor,
                 name=name,
                 description=_name(part.get("description") or part["name"], self.locale),
-                document=self._rewrite(part["document"]),
+                document=self._rewrite(localized_document(part, self.text_locale)),
                 app_id=app_id,
                 locale=self.locale,
             )

@@ -31,7 +31,7 @@ from formwork.services import audit, automations, publishing, reports
 from formwork.services.errors import Conflict, PlatformError
 from formwork.services.scope import Actor, scoped
 from formwork.value import tiers
-from templates_library import TemplateBundle, upgrade_path
+from templates_library import TemplateBundle, localized_document, upgrade_path
 
 # Report entry codes → message (rendered in the reader's language when shown).
 MESSAGES = {
@@ -167,6 +167,7 @@ class _Merger:
         self.new = new
         self.report = report
         self.locale = _locale(actor)
+        self.text_locale: str = installation.key_map.get("locale") or self.locale
         self.key_map: dict[str, Any] = {
             k: dict(v) if isinstance(v, dict) else v for k, v in installation.key_map.items()
         }
@@ -332,6 +333,8 @@ class _Merger:
     def _comparable(self, part: dict[str, Any]) -> Any:
         """The parts of a template part that a person can change, keys rewritten."""
         kept = {k: v for k, v in part.items() if k in {"document", "schedule", "form", "field"}}
+        if "texts" in part:
+            kept["document"] = localized_document(part, self.text_locale)
         kept |= {k: part[k] for k in ("group_by", "measures", "filter") if k in part}
         return self._rewrite(kept)
 
@@ -384,7 +387,7 @@ class _Merger:
             description=row.description
             if row
             else _name(part.get("description") or part["name"], self.locale),
-            document=self._rewrite(part["document"]),
+            document=self._rewrite(localized_document(part, self.text_locale)),
             app_id=self.installation.app_id,
             locale=self.locale,
         )

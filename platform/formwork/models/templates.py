@@ -74,9 +74,7 @@ class InstalledTemplate(Base):
     # Automations enabled when the app was archived: restoring enables them again.
     paused_automations: Mapped[list[Any]] = mapped_column(default=list)
     last_report: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    installed_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    installed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     installed_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     archived_at: Mapped[datetime | None]

@@ -76,7 +76,7 @@ def list_records(
     """
     runtime = runtime_for(session, form)
     dialect = session.get_bind().dialect.name
-    statement = _filtered(actor, runtime, form, query, dialect)
+    statement = filtered_records(actor, runtime, form, query, dialect)
     page_size = query.page_size if query.page_size in PAGE_SIZES else PAGE_SIZES[0]
     page = max(1, query.page)
     ordered = statement.order_by(*_order_by(runtime, query.sorts, dialect))
@@ -100,7 +100,7 @@ def list_records(
 def count_records(session: Session, actor: Actor, form: Form, query: ListQuery) -> tuple[int, bool]:
     """How many records match (up to COUNT_CAP) and whether the count was capped."""
     runtime = runtime_for(session, form)
-    statement = _filtered(actor, runtime, form, query, session.get_bind().dialect.name)
+    statement = filtered_records(actor, runtime, form, query, session.get_bind().dialect.name)
     total = _capped_count(session, statement)
     return min(total, COUNT_CAP), total > COUNT_CAP
 
@@ -115,7 +115,7 @@ def matching_ids(
         Invalid: the filter is malformed or names an unknown field.
     """
     runtime = runtime_for(session, form)
-    statement = _filtered(actor, runtime, form, query, session.get_bind().dialect.name)
+    statement = filtered_records(actor, runtime, form, query, session.get_bind().dialect.name)
     ids = statement.with_only_columns(Record.id).order_by(Record.id.desc()).limit(limit)
     return list(session.scalars(ids))
 
@@ -127,9 +127,11 @@ def _capped_count(session: Session, statement: Select[tuple[Record]]) -> int:
     return session.scalar(capped) or 0
 
 
-def _filtered(
+def filtered_records(
     actor: Actor, runtime: FormRuntime, form: Form, query: ListQuery, dialect: str
 ) -> Select[tuple[Record]]:
+    """The records of ``form`` that ``query`` selects (workspace, deleted or live, search,
+    filters), unsorted: lists page it, reports and bulk actions aggregate it."""
     statement = scoped(Record, actor).where(Record.form_id == form.id)
     statement = statement.where(
         Record.deleted_at.is_not(None) if query.deleted else Record.deleted_at.is_(None)

@@ -67,6 +67,14 @@ def audit_labels() -> dict[str, str]:
         "automation.backfilled": str(_l("Back-filled an automation")),
         "automation.run_retried": str(_l("Retried an automation run")),
         "automation.run_cancelled": str(_l("Cancelled an automation run")),
+        "report.created": str(_l("Created a report")),
+        "report.updated": str(_l("Changed a report")),
+        "report.deleted": str(_l("Deleted a report")),
+        "template.install_started": str(_l("Started installing a template")),
+        "template.installed": str(_l("Installed a template")),
+        "template.upgraded": str(_l("Upgraded an installed template")),
+        "template.archived": str(_l("Archived an installed app")),
+        "template.restored": str(_l("Restored an installed app")),
     }
 
 
