@@ -93,11 +93,14 @@ def test_template_installs_runs_and_round_trips(
 
         # Its automations run on the sample data: each one's dry run evaluates against
         # the stored records without a problem, and record triggers fire for real.
+        matched = 0
         for automation in session.scalars(
             select(Automation).where(Automation.app_id == installation.app_id)
         ):
             result = automations.dry_run(session, actor, automation.document)
-            assert result is not None
+            assert all(record.steps for record in result.records), automation.name
+            matched += result.total
+        assert matched > 0 or not bundle.automations
         created = _fire_record_created(session, actor, installation)
         executor_for(app).wake()
         if created:

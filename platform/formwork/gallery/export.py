@@ -140,7 +140,15 @@ def export_app(
     _schemes(session, actor, documents, locale, manifest, files)
     _reports(session, actor, app, documents, locale, manifest, files)
     if with_records:
-        _records(session, actor, forms, documents, locale, manifest, files)
+        try:
+            _records(session, actor, forms, documents, locale, manifest, files)
+        except SampleDataError as exc:
+            raise Invalid(
+                _l(
+                    "The records cannot be exported as sample data: the forms link to each "
+                    "other in a circle. Export without records."
+                )
+            ) from exc
     files["template.json"] = manifest
     try:
         return bundle_from_files(_encoded(files), origin=manifest["id"])

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from form_engine.dialect import label
@@ -160,7 +161,14 @@ def start(
         installed_by_id=actor.user_id,
     )
     session.add(installation)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another admin started the same install a moment ago: theirs is the one.
+        session.rollback()
+        found = installation_for(session, actor, bundle.id)
+        assert found is not None
+        return found
     audit.record(
         session,
         "template.install_started",
@@ -191,6 +199,9 @@ def run_step(session: Session, actor: Actor, installation: InstalledTemplate) ->
     """Do the installation's next step and commit; nothing to do once installed."""
     actor.require_admin()
     locale = _locale(actor)
+    # Lock the row (PostgreSQL; SQLite's writer lock already serialises): two tabs
+    # running the same install must not both do the same step.
+    session.refresh(installation, with_for_update=True)
     if installation.status != "installing":
         return progress(installation, locale)
     bundle = bundle_of(installation)

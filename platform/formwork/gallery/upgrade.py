@@ -240,7 +240,12 @@ class _Merger:
             self._merge_form(form, key, name)
         self.session.commit()
         for form in created:
-            publishing.publish(self.session, self.actor, form, form.draft_revision, self.locale)
+            try:
+                publishing.publish(self.session, self.actor, form, form.draft_revision, self.locale)
+            except PlatformError as exc:
+                # Left as a draft in the designer, where its problems show.
+                self.session.rollback()
+                self.report.add(False, "form_refused", name=form.title, reason=_reason(exc))
         for key in self.base.forms:
             if key not in self.new.forms:
                 name = str(self.base.forms[key].get("title") or key)
