@@ -20,6 +20,7 @@ from formwork.services import automations, records
 from formwork.services.scope import Actor
 from tests.conftest import PASSWORD, Auth, Factory
 from tests.integration.forms_fixtures import CUSTOMERS, ORDERS, actor, published_forms
+from tests.integration.survey_fixtures import NPS
 from tests.integration.test_automations_service import VIP_FOLLOW_UP, manual_doc
 
 EN = {"Accept-Language": "en"}
@@ -397,3 +398,128 @@ def test_json_calls_need_the_csrf_header_from_the_page(make_app: Any) -> None:
     assert client.post(f"{base}/{automation_id}/enabled", data={"enabled": "1"}).status_code == 400
     with app.app_context():
         assert db.session().get(Automation, automation_id).enabled is False  # type: ignore[union-attr]
+
+
+# -- roles, role pools and linked surveys ---------------------------------------------
+
+# What gallery templates use: persons and owner pools by role (no user ids), and a survey
+# sent to the record an order links to (its customer).
+ROLE_DOC: dict[str, Any] = {
+    "version": 1,
+    "trigger": {"type": "record_created", "form": "orders"},
+    "actions": [
+        {"id": "assign", "type": "assign_owner", "mode": "round_robin", "role": "member"},
+        {
+            "id": "tell_admins",
+            "type": "notify",
+            "to": {"kind": "role", "role": "admin"},
+            "title": "New order {{ record.number }}",
+            "email": True,
+        },
+        {
+            "id": "call",
+            "type": "create_task",
+            "title": "Call about {{ record.number }}",
+            "assignee": {"kind": "role", "role": "owner"},
+            "due": {"days": 1},
+        },
+        {"id": "spread", "type": "assign_owner", "mode": "least_loaded", "role": "admin"},
+        {
+            "id": "invite",
+            "type": "send_survey",
+            "form": "nps",
+            "record": {"link": "customer"},
+            "expires_days": 14,
+            "remind_after_days": 5,
+        },
+    ],
+}
+
+
+@pytest.fixture
+def survey_site(site: Site) -> Site:
+    """The site plus a published satisfaction survey linked to customers."""
+    with site.app.app_context():
+        site.forms.update(published_forms(db.session(), site.actor(), {"nps": NPS}))
+    return site
+
+
+def builder_data(html: str) -> tuple[dict[str, Any], dict[str, str]]:
+    data = re.search(r'id="fw-automation-data">(.*?)</script>', html, re.S)
+    strings = re.search(r'id="fw-automation-strings">(.*?)</script>', html, re.S)
+    assert data is not None and strings is not None
+    return json.loads(data.group(1)), json.loads(strings.group(1))
+
+
+@pytest.mark.parametrize(("headers", "lang"), [(EN, "en"), (ZH, "zh-CN")])
+def test_the_builder_renders_role_persons_pools_and_linked_surveys_in_both_languages(
+    survey_site: Site, headers: dict[str, str], lang: str
+) -> None:
+    automation_id = survey_site.automation(ROLE_DOC, name="Roles")
+    url = f"{survey_site.base}/automations/{automation_id}"
+    html = html_of(survey_site.client.get(url, headers=headers))
+    assert f'<html lang="{lang}">' in html
+    assert_csp_clean(html)
+    data, strings = builder_data(html)
+    assert data["automation"]["document"] == ROLE_DOC
+    assert {"send_survey", "assign_owner"} <= set(data["available_actions"])
+    # The order's customer link is offered as the record to invite; the survey is listed.
+    orders = next(f for f in data["forms"] if f["key"] == "orders")
+    link = next(f for f in orders["fields"] if f["key"] == "customer")
+    assert link["link_form"] == "customers" and link["multiple"] is False
+    assert "nps" in {f["key"] for f in data["forms"]}
+    for key in ("person_role", "role_owner", "role_admin", "role_member", "pool_members",
+                "pool_role", "assign_role", "survey_target", "role_task_help"):  # fmt: skip
+        assert strings[key], key
+    if lang == "en":
+        assert strings["person_role"] == "Everyone with a role"
+        assert strings["role_admin"] == "Admins (and owners)"
+        assert strings["role_member"] == "Members (and up)"
+        assert strings["pool_members"] == "The members I pick"
+    else:
+        customers = next(f for f in data["forms"] if f["key"] == "customers")
+        assert customers["title"] == "客户档案" and "自动化" in html  # titles in 中文
+
+
+def test_the_save_endpoint_keeps_role_persons_pools_and_linked_surveys(
+    survey_site: Site,
+) -> None:
+    base = f"{survey_site.base}/automations"
+    created = survey_site.client.post(base, json={"name": "Roles", "document": ROLE_DOC})
+    assert created.status_code == 200, created.get_data(as_text=True)
+    automation_id = created.get_json()["automation"]["id"]
+    assert created.get_json()["automation"]["document"] == ROLE_DOC
+    # Saving the loaded document unchanged (what the builder posts) gives it back as it is.
+    again = survey_site.client.post(
+        f"{base}/{automation_id}", json={"name": "Roles", "document": ROLE_DOC}
+    )
+    assert again.status_code == 200, again.get_data(as_text=True)
+    assert again.get_json()["automation"]["revision"] == 2
+    with survey_site.app.app_context():
+        stored = db.session().get(Automation, automation_id)
+        assert stored is not None and stored.document == ROLE_DOC
+    # A role needs no record: a schedule may notify everyone with one.
+    scheduled = {
+        "version": 1,
+        "trigger": {"type": "schedule", "cron": "0 9 * * 1"},
+        "actions": [{"id": "a1", "type": "notify", "to": {"kind": "role", "role": "member"},
+                     "title": "Weekly review"}],
+    }  # fmt: skip
+    weekly = survey_site.client.post(base, json={"name": "W", "document": scheduled})
+    assert weekly.status_code == 200, weekly.get_data(as_text=True)
+
+
+def test_role_problems_come_back_at_the_pointers_the_builder_marks(survey_site: Site) -> None:
+    """The builder puts data-pointer on the role selects (…/role): the server's problems
+    for a fixed-mode role pool and a viewer person land there."""
+    actions = [dict(action) for action in ROLE_DOC["actions"]]
+    actions[0] = {**actions[0], "mode": "fixed"}
+    actions[1] = {**actions[1], "to": {"kind": "role", "role": "viewer"}}
+    actions[3] = {**actions[3], "members": [survey_site.owner.id]}
+    bad = {**ROLE_DOC, "actions": actions}
+    refused = survey_site.client.post(
+        f"{survey_site.base}/automations", json={"name": "Bad", "document": bad}, headers=EN
+    )
+    assert refused.status_code == 422
+    paths = {p["path"] for p in refused.get_json()["problems"]}
+    assert {"/actions/0/role", "/actions/1/to/role", "/actions/3/role"} <= paths

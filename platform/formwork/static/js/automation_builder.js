@@ -85,10 +85,11 @@ function start() {
       return form ? form.fields : [];
     },
     memberFields: () => ctx.triggerFields().filter((f) => f.type === "member"),
+    // A role names no record and no actor: every trigger allows it.
     personKinds() {
-      if (doc.trigger.type === "schedule") return ["user"];
-      if (doc.trigger.type === "date_relative") return ["owner", "user", "field"];
-      return ["owner", "actor", "user", "field"];
+      if (doc.trigger.type === "schedule") return ["user", "role"];
+      if (doc.trigger.type === "date_relative") return ["owner", "user", "field", "role"];
+      return ["owner", "actor", "user", "field", "role"];
     },
     placeholders() {
       const items = [];

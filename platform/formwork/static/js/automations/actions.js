@@ -8,6 +8,7 @@ import {
   checkInput,
   numberInput,
   personPicker,
+  roleChoices,
   row,
   selectInput,
   templateRow,
@@ -247,14 +248,40 @@ const EDITORS = {
     const S = ctx.S;
     const modes = [["fixed", S.mode_fixed], ["round_robin", S.mode_round_robin], ["least_loaded", S.mode_least_loaded]];
     const mode = selectInput(action, ["mode"], modes, () => {
-      if (action.mode === "fixed") action.members = (action.members || []).slice(0, 1);
+      if (action.mode === "fixed") {
+        // "Always the same person" takes one member, never a role.
+        if ("role" in action) usePool(action, "members");
+        action.members = (Array.isArray(action.members) ? action.members : []).slice(0, 1);
+      }
       ctx.changed();
       rerender();
     });
     body.append(row(S.assign_mode, mode, { pointer: `${pointer}/mode` }));
     const fixed = action.mode === "fixed";
+    const byRole = "role" in action;
+    if (!fixed || byRole) {
+      const pools = [["members", S.pool_members], ["role", S.pool_role, { disabled: fixed }]];
+      const pool = h("select", { class: "form-select form-select-sm", dataset: { role: "owner-pool" } });
+      for (const [value, text, extra] of pools) pool.append(h("option", { value, text, disabled: Boolean(extra && extra.disabled) }));
+      pool.value = byRole ? "role" : "members";
+      pool.addEventListener("change", () => {
+        usePool(action, pool.value);
+        ctx.changed();
+        rerender();
+      });
+      body.append(row(S.assign_among, pool, { help: S.pool_help }));
+    }
+    if (byRole) {
+      const select = selectInput(action, ["role"], roleChoices(S, action.role), ctx.changed, {
+        placeholder: action.role === undefined ? S.choose_role : null,
+      });
+      select.dataset.role = "owner-role";
+      const help = action.mode === "least_loaded" ? S.role_pool_least_loaded_help : S.role_pool_round_robin_help;
+      body.append(row(S.assign_role, select, { pointer: `${pointer}/role`, help }));
+      return;
+    }
     const fieldset = h("fieldset", { class: "mb-2", dataset: { pointer: `${pointer}/members` } });
-    fieldset.append(h("legend", { class: "form-label small mb-1", text: fixed ? S.assign_to : S.assign_among }));
+    fieldset.append(h("legend", { class: "form-label small mb-1", text: fixed ? S.assign_to : S.assign_members }));
     const name = uid("fw-members");
     for (const member of ctx.data.members) {
       const id = uid("fw-member");
@@ -285,7 +312,7 @@ const EDITORS = {
     body.append(templateRow(S.task_notes, action, ["notes"], ctx, { pointer: `${pointer}/notes`, multiline: true }));
     // Owner and member fields are those of the record the task is about.
     const people = { ...ctx, memberFields: () => target.fields.filter((f) => f.type === "member") };
-    body.append(personPicker(action, "assignee", people, S.assignee, `${pointer}/assignee`));
+    body.append(personPicker(action, "assignee", people, S.assignee, `${pointer}/assignee`, { roleHelp: S.role_task_help }));
     body.append(dueFields(action, pointer, ctx));
     const line = h("div", { class: "row g-2" });
     line.append(
@@ -297,7 +324,7 @@ const EDITORS = {
 
   notify(body, action, pointer, ctx) {
     const S = ctx.S;
-    body.append(personPicker(action, "to", ctx, S.notify_to, `${pointer}/to`));
+    body.append(personPicker(action, "to", ctx, S.notify_to, `${pointer}/to`, { roleHelp: S.role_notify_help }));
     body.append(templateRow(S.notify_title, action, ["title"], ctx, { pointer: `${pointer}/title` }));
     body.append(templateRow(S.notify_body, action, ["body"], ctx, { pointer: `${pointer}/body`, multiline: true }));
     body.append(checkInput(action, ["email"], S.notify_email, ctx.changed, { pointer: `${pointer}/email` }));
@@ -388,8 +415,10 @@ const EDITORS = {
     body.append(row(S.tier_scheme, select, { pointer: `${pointer}/scheme` }));
   },
 
-  send_survey(body, action, pointer, ctx) {
+  send_survey(body, action, pointer, ctx, rerender) {
     const S = ctx.S;
+    // Who is invited: the trigger's record or the one it links to (an order's customer).
+    recordTarget(body, action, pointer, ctx, rerender, { label: S.survey_target, help: S.survey_target_help });
     const forms = ctx.data.forms.map((f) => [f.key, f.title]);
     body.append(row(S.survey_form, selectInput(action, ["form"], forms, ctx.changed, { placeholder: S.choose_form }), { pointer: `${pointer}/form` }));
     body.append(row(S.expires_days, numberInput(action, ["expires_days"], ctx.changed, { min: 1 }), { pointer: `${pointer}/expires_days` }));
@@ -402,7 +431,7 @@ const EDITORS = {
  * record linked from the trigger's (a survey answer → its customer). Returns the fields
  * of the chosen record's form.
  */
-function recordTarget(body, action, pointer, ctx, onChange) {
+function recordTarget(body, action, pointer, ctx, onChange, { label = null, help = null } = {}) {
   const S = ctx.S;
   const links = ctx.triggerFields().filter((f) => f.link_form && !f.multiple);
   const chosen = action.record && links.find((f) => f.key === action.record.link);
@@ -420,8 +449,26 @@ function recordTarget(body, action, pointer, ctx, onChange) {
     ctx.changed();
     onChange();
   });
-  body.append(row(S.record_target, select, { pointer: `${pointer}/record`, help: S.record_target_help }));
+  body.append(row(label || S.record_target, select, { pointer: `${pointer}/record`, help: help || S.record_target_help }));
   return { fields };
+}
+
+// What each pool choice last held, per action: switching back and forth keeps the picks.
+const lastPools = new WeakMap();
+
+/** Make an assign_owner action pick among its ``members`` or among a ``role``. */
+function usePool(action, pool) {
+  const last = lastPools.get(action) || {};
+  if ("members" in action) last.members = action.members;
+  if ("role" in action) last.role = action.role;
+  lastPools.set(action, last);
+  if (pool === "role") {
+    delete action.members;
+    action.role = last.role || "member";
+  } else {
+    delete action.role;
+    action.members = Array.isArray(last.members) ? last.members : [];
+  }
 }
 
 function tagFields(body, action, pointer, ctx) {

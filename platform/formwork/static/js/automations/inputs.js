@@ -157,45 +157,85 @@ export function templateRow(labelText, obj, path, ctx, { pointer = null, help = 
   return wrapper;
 }
 
+/** The workspace roles a person or an owner pool may name, each meaning "this role or a
+ * higher one" (owner > admin > member); read-only members can never be chosen. */
+export const ROLES = ["owner", "admin", "member"];
+
+/** [[role, text], …] for a role <select>; a stored role that is not one of ROLES (e.g. an
+ * old "viewer") stays listed so the document is shown exactly as it is. */
+export function roleChoices(S, current) {
+  const choices = ROLES.map((role) => [role, S[`role_${role}`] || role]);
+  if (typeof current === "string" && current && !ROLES.includes(current)) choices.push([current, current]);
+  return choices;
+}
+
 /**
- * A person picker: the record's owner, who made the change, a member, or a member field.
- * ctx.personKinds() says which kinds the trigger allows.
+ * A person picker: the record's owner, who made the change, a member, a member field, or
+ * everyone with a role. ctx.personKinds() says which kinds the trigger allows; a stored
+ * kind it does not allow stays listed (the server names the problem). ``roleHelp`` says
+ * what a role means here (everyone notified, or one person for a task).
  */
-export function personPicker(action, key, ctx, labelText, pointer) {
+export function personPicker(action, key, ctx, labelText, pointer, { roleHelp = null } = {}) {
   const S = ctx.S;
   if (!action[key] || typeof action[key] !== "object") action[key] = { kind: "owner" };
   const person = action[key];
   const wrapper = h("div", { class: "mb-2 fw-person", dataset: { pointer } });
-  const kindChoices = ctx.personKinds().map((kind) => [kind, S[`person_${kind}`] || kind]);
+  const allowed = ctx.personKinds();
+  const shown = typeof person.kind === "string" && person.kind && !allowed.includes(person.kind)
+    ? [...allowed, person.kind]
+    : allowed;
+  const kindChoices = shown.map((kind) => [kind, S[`person_${kind}`] || kind]);
   const kinds = selectInput(person, ["kind"], kindChoices, (value) => {
-    for (const extra of ["id", "field"]) delete person[extra];
+    for (const extra of ["id", "field", "role"]) delete person[extra];
     if (value === "user" && ctx.data.members.length) person.id = ctx.data.members[0].id;
     if (value === "field") {
       const first = ctx.memberFields()[0];
       if (first) person.field = first.key;
     }
+    if (value === "role") person.role = "admin";
     ctx.changed();
     renderDetail();
   });
   kinds.id = uid("fw-person");
+  kinds.dataset.role = "person-kind";
   wrapper.append(h("label", { class: "form-label small mb-1", for: kinds.id, text: labelText }));
   const line = h("div", { class: "d-flex flex-wrap gap-2" }, kinds);
   const detail = h("div", { class: "fw-person-detail" });
   line.append(detail);
-  wrapper.append(line);
+  const help = h("div", { class: "form-text", id: uid("fw-help"), hidden: true });
+  wrapper.append(line, help);
 
   function renderDetail() {
     detail.replaceChildren();
+    help.hidden = true;
+    help.textContent = "";
+    kinds.removeAttribute("aria-describedby");
     if (person.kind === "user") {
       const members = ctx.data.members.map((m) => [m.id, m.name]);
       const select = selectInput(person, ["id"], members, ctx.changed, { placeholder: S.choose_member, parse: Number });
       select.setAttribute("aria-label", S.person_user);
+      select.dataset.pointer = `${pointer}/id`;
       detail.append(select);
     } else if (person.kind === "field") {
       const fields = ctx.memberFields().map((f) => [f.key, f.title]);
       const select = selectInput(person, ["field"], fields, ctx.changed, { placeholder: fields.length ? S.choose_field : S.no_member_fields });
       select.setAttribute("aria-label", S.person_field);
+      select.dataset.pointer = `${pointer}/field`;
       detail.append(select);
+    } else if (person.kind === "role") {
+      const select = selectInput(person, ["role"], roleChoices(S, person.role), ctx.changed, {
+        placeholder: person.role === undefined ? S.choose_role : null,
+      });
+      select.setAttribute("aria-label", S.person_role_which);
+      select.dataset.pointer = `${pointer}/role`;
+      select.dataset.role = "person-role";
+      detail.append(select);
+      if (roleHelp) {
+        help.textContent = roleHelp;
+        help.hidden = false;
+        kinds.setAttribute("aria-describedby", help.id);
+        select.setAttribute("aria-describedby", help.id);
+      }
     }
   }
   renderDetail();
