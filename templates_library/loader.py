@@ -264,6 +264,13 @@ def _samples(
     for form_key in sample["forms"]:
         if form_key not in manifest["forms"]:
             problems.append(f"template.json: sample_data/forms: {form_key!r} is not a form")
+    for form_key, field_key in (sample.get("created_at") or {}).items():
+        schema = ((forms.get(form_key) or {}).get("properties") or {}).get(field_key) or {}
+        if schema.get("format") not in {"date", "date-time"}:
+            problems.append(
+                f"template.json: sample_data/created_at/{form_key}: {field_key!r} is not a "
+                "date field of that form"
+            )
     for locale in sample["locales"]:
         samples[locale] = {}
         for form_key in sample["forms"]:

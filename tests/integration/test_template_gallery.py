@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from formwork import db
 from formwork.automation.executors import executor_for
+from formwork.db import utcnow
 from formwork.gallery import export as exporter
 from formwork.gallery import install as installer
 from formwork.gallery import lifecycle
@@ -82,6 +83,18 @@ def test_template_installs_runs_and_round_trips(
         for form_key in bundle.manifest["sample_data"]["forms"]:
             expected = len(bundle.sample_rows("en", form_key))
             assert described["records"].get(form_key, 0) == expected, form_key
+        # Sample records are dated when they happened, not on the install day.
+        for form_key in bundle.manifest["sample_data"].get("created_at", {}):
+            form_id = session.scalar(
+                select(Form.id).where(
+                    Form.workspace_id == workspace.id,
+                    Form.key == installation.key_map["forms"][form_key],
+                )
+            )
+            oldest = session.scalar(
+                select(func.min(Record.created_at)).where(Record.form_id == form_id)
+            )
+            assert oldest is not None and (utcnow() - oldest).days > 30, form_key
         enabled = [a for a in described["automations"] if a[1]]
         assert len(enabled) == sum(1 for p in bundle.automations.values() if p.get("enabled", 1))
         # Tier schemes were applied to the sample data: every live record has a tier.

@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,7 @@ from form_engine.dialect import label
 from formwork.automation.outbox import OPT_OUT_KEY
 from formwork.db import utcnow
 from formwork.gallery.keys import free_key, rewrite
-from formwork.gallery.sample_data import convert_row, shift_days
+from formwork.gallery.sample_data import convert_row, created_at, shift_days
 from formwork.models import App, Automation, Form, InstalledTemplate, TierScheme, ValueModel
 from formwork.services import apps, audit, automations, publishing, records, reports
 from formwork.services.errors import Conflict, Invalid, NotFound
@@ -454,6 +454,13 @@ class _Steps:
         rows = self.bundle.sample_rows(locale, key)
         row_keys = [row.pop("_key") for row in rows]
         data = [convert_row(row, document, shift=shift, linked_ids=rows_done) for row in rows]
+        dated_by = (self.bundle.manifest["sample_data"].get("created_at") or {}).get(key)
+        created = (
+            [created_at(values.get(dated_by), self.actor.workspace.zone) for values in data]
+            if dated_by
+            else None
+        )
+        self._analyze()
         # Sample data is history, not news: its events are stored but fire nothing.
         self.session.info[OPT_OUT_KEY] = True
         try:
@@ -465,14 +472,22 @@ class _Steps:
                 source="json",
                 fire_automations=False,
                 commit=False,
+                created_at=created,
             )
         finally:
             self.session.info.pop(OPT_OUT_KEY, None)
         rows_done[key] = dict(zip(row_keys, ids, strict=True))
         self._save_key_map()
 
+    def _analyze(self) -> None:
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Thousands of rows just arrived: without fresh statistics PostgreSQL's
+            # planner loops over every record per customer (minutes instead of seconds).
+            self.session.execute(text("ANALYZE records, record_links"))
+
     def compute(self) -> None:
         today = tiers.workspace_today(self.actor.workspace)
+        self._analyze()
         self.session.info[OPT_OUT_KEY] = True
         try:
             if self.key_map.get("value_settings"):

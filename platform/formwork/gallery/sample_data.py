@@ -9,12 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 
 class SampleDataError(ValueError):
     """A sample cell does not fit its field (a template bug, reported with its place)."""
+
+
+def created_at(value: Any, zone: tzinfo) -> datetime | None:
+    """When a sample record happened, from its date field: a date-time as it is, a date
+    at 09:00 in the workspace's zone; None (now) for no or an unreadable value."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(9), zone).astimezone(UTC)
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def shift_days(as_of: str, today: date) -> int:

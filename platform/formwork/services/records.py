@@ -17,6 +17,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
@@ -199,6 +200,7 @@ def bulk_create(
     source: str = "json",
     fire_automations: bool = True,
     commit: bool = True,
+    created_at: Sequence[datetime | None] | None = None,
 ) -> list[int]:
     """Validate and insert many records in one transaction (imports, API batches).
 
@@ -209,6 +211,8 @@ def bulk_create(
     ``fire_automations=False`` (the events are still stored, marked not to fire).
     ``commit=False`` leaves the transaction open, so a caller can record what it
     inserted in the same transaction (template install: exactly once, even after a crash).
+    ``created_at`` (one per row; None: now) dates rows created earlier elsewhere (sample
+    data), so lists, trends and survey results show when they happened.
     """
     actor.require(Role.MEMBER)
     if not rows:
@@ -231,6 +235,7 @@ def bulk_create(
     cleaned = computed.assign_autonumbers_bulk(session, runtime, cleaned)
     cleaned = computed.with_computed_bulk(session, runtime, cleaned)
     now = utcnow()
+    stamps = [when or now for when in created_at] if created_at is not None else [now] * len(rows)
     ids = list(
         session.scalars(
             insert(Record).returning(Record.id, sort_by_parameter_order=True),
@@ -242,12 +247,12 @@ def bulk_create(
                     "form_version": runtime.version,
                     "owner_id": actor.user_id,
                     "created_by_id": actor.user_id,
-                    "created_at": now,
-                    "updated_at": now,
+                    "created_at": when,
+                    "updated_at": when,
                     "version": 1,
                     "search_text": search_text(runtime, data),
                 }
-                for data in cleaned
+                for data, when in zip(cleaned, stamps, strict=True)
             ],
         )
     )
@@ -262,9 +267,9 @@ def bulk_create(
                 "changes": {},
                 "record_version": 1,
                 "actor_id": actor.user_id,
-                "created_at": now,
+                "created_at": when,
             }
-            for record_id in ids
+            for record_id, when in zip(ids, stamps, strict=True)
         ],
     )
     links = [

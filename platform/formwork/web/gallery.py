@@ -277,7 +277,7 @@ def upgrade(installation_id: int) -> Response:
     report = upgrader.upgrade(session, actor, installation, bundle)
     flash(
         _(
-            "Upgraded to version %(version)s: %(changed)d changes, %(kept)d left as they were.",
+            "Upgraded to version %(version)s. Changes: %(changed)d; left as they were: %(kept)d.",
             version=report.to_version,
             changed=len(report.changed),
             kept=len(report.kept),
