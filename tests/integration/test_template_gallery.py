@@ -406,3 +406,19 @@ def test_import_refuses_unsafe_or_broken_zips() -> None:
     with pytest.raises(TemplateError) as caught:
         load_zip(out.getvalue())
     assert any(p.startswith("forms/customers.json") for p in caught.value.problems)
+
+
+def test_a_workspace_keeps_its_own_customer_value_settings(app: Flask, factory: Factory) -> None:
+    from tests.integration.value_fixtures import configure, make_value_crm
+
+    crm = make_value_crm(app, factory, customers=5, orders=10)
+    bundle = find_template("customer_asset")
+    assert bundle is not None
+    with app.app_context():
+        session = db.session()
+        actor = crm.actor(session)
+        before = configure(session, actor).settings
+        installation = install(session, actor, bundle, sample=None)
+        assert installation.key_map["forms"]["customers"] == "customers_2"
+        assert installation.key_map["skipped"] == {"value_settings": True}
+        assert session.get(ValueModel, crm.workspace.id).settings == before

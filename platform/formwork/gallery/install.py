@@ -431,14 +431,17 @@ class _Steps:
     def _install_value_settings(self, part: dict[str, Any]) -> bool:
         """Save the template's customer-value settings unless the workspace has its own."""
         model = self.session.get(ValueModel, self.actor.workspace_id)
+        settings = self._rewrite(part["settings"])
         if model is not None and model.settings:
-            return False
-        value_settings.save(
-            self.session,
-            self.actor,
-            self._rewrite(part["settings"]),
-            revision=model.revision if model is not None else 0,
-        )
+            if model.settings != value_settings.normalise(settings):
+                return False
+        else:
+            value_settings.save(
+                self.session,
+                self.actor,
+                settings,
+                revision=model.revision if model is not None else 0,
+            )
         self.key_map["value_settings"] = True
         return True
 
