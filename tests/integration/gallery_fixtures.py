@@ -47,6 +47,7 @@ def older_customer_asset(tmp_path: Path) -> TemplateBundle:
         (folder / "forms" / f"{form}.json").unlink()
         if form in manifest["sample_data"]["forms"]:
             manifest["sample_data"]["forms"].remove(form)
+        manifest["sample_data"].get("created_at", {}).pop(form, None)
         for locale in manifest["sample_data"]["locales"]:
             (folder / "sample" / locale / f"{form}.csv").unlink(missing_ok=True)
     manifest["automations"].remove("ask_promoter_referral")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from formwork.db import Base, utcnow
@@ -34,6 +34,11 @@ class ValueModel(Base):
     # model's fitted parameters then ({} when it was refused; ``refusal`` says why).
     computed_at: Mapped[datetime | None]
     model_fit: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # What ``customer_order_facts`` of the workspace were built from (the order form, its
+    # published version, the fields, the settings' revision; see ``formwork.value.facts``);
+    # None: never built, or possibly stale (a change was saved while the settings did not
+    # fit the forms), so the next full refresh rebuilds them.
+    facts_key: Mapped[str | None] = mapped_column(Text)
 
 
 class CustomerMetrics(Base):
@@ -92,6 +97,38 @@ class CustomerMetrics(Base):
     churn_status: Mapped[str] = mapped_column(String(16), default="none")
     churn_since: Mapped[str | None] = mapped_column(String(10))
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerOrderFact(Base):
+    """One order as it counts in its customer's figures: the order's day (ISO text, the
+    date field's day or the record's created day) and amount (0 when empty), per customer
+    it links to. Kept current in the transaction of every order change
+    (``formwork.value.refresh.on_records_changed``) and rebuilt set-based when the settings
+    or the order form change, so a full recompute aggregates typed columns instead of
+    reading every order's JSON (``formwork.value.facts``).
+
+    The primary key is in aggregation order (workspace, customer, order); on SQLite the
+    table is clustered on it (``WITHOUT ROWID``), so a recompute reads it front to back.
+    No foreign keys to ``records``: records are only soft-deleted (a hard delete comes
+    with their form or workspace), a cascade through columns not leading an index would
+    scan this table once per record, and rows of vanished records are never read (ids
+    are not reused) and go at the next rebuild.
+    """
+
+    __tablename__ = "customer_order_facts"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    order_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    day: Mapped[str] = mapped_column(String(10))
+    # A double on SQLite (like numbers in record data); NUMERIC on PostgreSQL, where sums
+    # of amounts stay exact as when they were read from JSONB.
+    amount: Mapped[float] = mapped_column(
+        Float().with_variant(Numeric(asdecimal=False), "postgresql"), default=0.0
+    )
 
 
 class TierScheme(Base):

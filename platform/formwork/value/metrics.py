@@ -1,10 +1,13 @@
 """Per-customer metrics (``customer_metrics``), recomputed set-based in SQL.
 
 One ``INSERT … SELECT … ON CONFLICT DO UPDATE`` per call: every live record of the
-customer form gets a row, aggregated from the live records of the configured forms that
-link to it through ``record_links`` (indexed on workspace, target, field). Values are
-read with ``condition_sql.json_value`` (an empty or wrong-typed amount counts as 0; an
-empty date falls back to the record's created day).
+customer form gets a row. Order figures are aggregated from the typed order facts
+(``formwork.value.facts``: each live order's day and amount per linked customer; an empty
+or wrong-typed amount counts as 0, an empty date falls back to the record's created day),
+brought up to date first: rebuilt whole when stale on a full recompute, the given
+customers' rebuilt on an incremental one. Complaints, surveys and follow-ups are read
+from the live records that link to the customer through ``record_links`` (indexed on
+workspace, target, field) with ``condition_sql.json_value``.
 
 Definitions (``today`` is the workspace's day the figures are measured at):
 
@@ -62,6 +65,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from formwork.db import UTCDateTime, utcnow
 from formwork.models import CustomerMetrics, Record, Task
 from formwork.services.condition_sql import json_value
+from formwork.value import facts
 from formwork.value.settings import Source, ValueSettings
 from formwork.value.statements import (
     Shape,
@@ -119,40 +123,39 @@ def _day(name: str) -> Any:
 
 
 def _orders(shape: Shape) -> Any:
-    orders = shape.orders
-    src, cid, day, base = source_rows(shape, orders)
-    assert orders.amount is not None
-    amount: Any = func.coalesce(json_value(src.c.data, orders.amount, "number", shape.dialect), 0)
-    if shape.dialect == "sqlite":  # (PostgreSQL sums NUMERIC exactly)
-        amount = cast(amount, Float)
-    events = base.add_columns(cid.label("cid"), day.label("day"), amount.label("amount"))
-    # Materialised so the JSON values are read once per order, not once per aggregate.
-    ev = events.cte("order_events").prefix_with("MATERIALIZED")
-    recent = ev.c.day > _day("d90")
-    year = ev.c.day > _day("d365")
+    """Per customer: order count, purchase days, sums and first/last day, aggregated from
+    the typed order facts (``formwork.value.facts``; current when this runs) along their
+    index (workspace, customer, day, amount), without reading any JSON."""
+    fct = facts.facts_table().alias("fct")
+    recent = fct.c.day > _day("d90")
+    year = fct.c.day > _day("d365")
+    amount: Any = fct.c.amount
 
     def money(total: Any) -> Any:
         # Rounded so the order in which doubles were added never shows (382.16 and
         # 382.15999999999997 must tie in RFM ranks and compare equal in tier rules).
+        # (PostgreSQL's amounts are NUMERIC: exact sums, rounded all the same.)
         return cast(func.round(total, MONEY_DECIMALS), Float)
 
-    return (
+    query = (
         select(
-            ev.c.cid,
+            fct.c.customer_id.label("cid"),
             func.count().label("n"),
-            func.count(ev.c.day.distinct()).label("days"),
-            money(func.sum(ev.c.amount)).label("total"),
-            func.min(ev.c.day).label("first"),
-            func.max(ev.c.day).label("last"),
+            func.count(fct.c.day.distinct()).label("days"),
+            money(func.sum(amount)).label("total"),
+            func.min(fct.c.day).label("first"),
+            func.max(fct.c.day).label("last"),
             func.sum(case((recent, 1), else_=0)).label("n90"),
-            money(func.sum(case((recent, ev.c.amount), else_=0))).label("s90"),
+            money(func.sum(case((recent, amount), else_=0))).label("s90"),
             func.sum(case((year, 1), else_=0)).label("n365"),
-            money(func.sum(case((year, ev.c.amount), else_=0))).label("s365"),
+            money(func.sum(case((year, amount), else_=0))).label("s365"),
         )
-        .where(ev.c.day <= _day("today"))
-        .group_by(ev.c.cid)
-        .subquery("ord")
+        .where(fct.c.workspace_id == shape.workspace_id, fct.c.day <= _day("today"))
+        .group_by(fct.c.customer_id)
     )
+    if shape.by_ids:
+        query = query.where(fct.c.customer_id.in_(ids_param()))
+    return query.subquery("ord")
 
 
 def _complaints(shape: Shape, source: Source) -> Any:
@@ -343,10 +346,14 @@ def recompute_metrics(
     session.flush()
     shape = shape_of(settings, dialect_of(session), by_ids=customer_ids is not None)
     remove, upsert, count = _statements(shape)
+    if customer_ids is None:
+        facts.ensure_current(session, settings)
     written = 0
     for ids in chunks(customer_ids):
         if ids == []:
             continue
+        if ids is not None:
+            facts.refresh_customers(session, settings, ids)
         params: dict[str, Any] = {**day_params(today), "now": utcnow()}
         if ids is not None:
             params["ids"] = ids

@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     select,
     type_coerce,
 )
@@ -32,6 +33,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from form_engine.conditions.parser import FIELD_KEY
+from form_engine.conditions.values import DATE_GLOB, DATETIME_GLOB
 from formwork.models import Record, RecordLink
 from formwork.services.condition_sql import json_value
 from formwork.value.settings import Source, ValueSettings
@@ -153,10 +156,28 @@ def field_day(
     created = utc_day(created_at, dialect)
     if key is None or kind not in ("date", "datetime"):
         return created
-    value = json_value(data, key, kind, dialect)
-    if kind == "datetime":
-        value = func.substr(value, 1, 10, type_=String)
+    if dialect == "sqlite":
+        value = _sqlite_day(data, key, kind)
+    else:
+        value = json_value(data, key, kind, dialect)
+        if kind == "datetime":
+            value = func.substr(value, 1, 10, type_=String)
     return func.coalesce(value, created, type_=String)
+
+
+def _sqlite_day(data: Any, key: str, kind: str) -> ColumnElement[str]:
+    """``json_value``'s date (the day of a datetime) in two JSON reads instead of three:
+    ``data ->> '$.key'`` is the SQL value, and only a JSON string can match the date
+    pattern (a number's or boolean's text has no dashes where the pattern has them; an
+    array's or object's text starts with a bracket)."""
+    if not FIELD_KEY.fullmatch(key):
+        raise ValueError(f"not a field key: {key!r}")
+    raw = data.op("->>", return_type=String)(literal_column(f"'$.{key}'", String))
+    pattern = literal_column(f"'{DATE_GLOB if kind == 'date' else DATETIME_GLOB}'", String)
+    shaped = raw.op("GLOB", is_comparison=True)(pattern)
+    if kind == "datetime":
+        return case((shaped, func.substr(raw, 1, 10, type_=String)))
+    return case((shaped, raw))
 
 
 def days_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[int]:
