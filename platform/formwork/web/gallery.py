@@ -56,6 +56,14 @@ def _locale() -> str:
     return normalise_locale(str(get_locale()))
 
 
+@bp.app_template_filter("app_title")
+def app_title(app: App) -> str:
+    """An app's name in the reader's language: installed templates keep the other
+    languages' names in ``App.titles``."""
+    other = (app.titles or {}).get(_locale())
+    return other if isinstance(other, str) and other else app.name
+
+
 def _template_or_404(template_id: str) -> TemplateBundle:
     bundle = find_template(template_id)
     if bundle is None:
