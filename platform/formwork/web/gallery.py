@@ -148,7 +148,7 @@ def preview(template_id: str) -> str:
             "fields": [
                 {
                     "label": label(schema, locale, field_key),
-                    "type": schema.get("x-field", ""),
+                    "type": kind.names.get(locale) or kind.names.get("en") or kind.key,
                     "required": field_key in (doc.get("required") or []),
                     "options": _options(schema, locale),
                 }
