@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from form_engine.dialect import label
 from formwork.db import utcnow
 from formwork.gallery.install import _locale, _name, _other_titles, bundle_of, snapshot_of
 from formwork.gallery.keys import free_key, rewrite
@@ -217,7 +218,7 @@ class _Merger:
             form = self.session.scalar(
                 scoped(Form, self.actor).where(Form.key == self.key_map["forms"][key])
             )
-            name = str(document.get("title") or key)
+            name = label(document, self.locale, key)
             if key not in self.base.forms:
                 if form is None:
                     form = Form(
@@ -248,7 +249,7 @@ class _Merger:
                 self.report.add(False, "form_refused", name=form.title, reason=_reason(exc))
         for key in self.base.forms:
             if key not in self.new.forms:
-                name = str(self.base.forms[key].get("title") or key)
+                name = label(self.base.forms[key], self.locale, key)
                 self.report.add(False, "form_removed_kept", name=name)
 
     def _merge_form(self, form: Form, key: str, name: str) -> None:
@@ -308,7 +309,14 @@ class _Merger:
             name = _name(part["name"], self.locale)
             if key not in base_parts:
                 if key not in ids:
-                    ids[key] = save(None, part).id
+                    try:
+                        ids[key] = save(None, part).id
+                    except PlatformError as exc:
+                        self.session.rollback()
+                        self.report.add(
+                            False, "part_refused", kind=kind, name=name, reason=_reason(exc)
+                        )
+                        continue
                     self._save()
                     self.report.add(True, "part_added", kind=kind, name=name)
                 continue
