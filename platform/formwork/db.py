@@ -6,6 +6,8 @@ request's session from :func:`session`. One engine per app, kept in ``app.extens
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -121,6 +123,16 @@ def init_app(app: Flask) -> None:
     # The same engine and pool, but every transaction begins as a writer (see session()).
     app.extensions["formwork.write_engine"] = engine.execution_options(**{WRITE_OPTION: True})
     app.teardown_appcontext(_close_session)
+
+
+def write_sessions(app: Flask) -> Callable[[], Session]:
+    """Sessions for background jobs that write (scans, reminders, the mailer, schedules):
+    on SQLite a transaction that reads and then writes fails at once with "database is
+    locked" if another connection committed in between; begun as a writer, it waits.
+    Made by the app's sessionmaker (bound to the writing engine), so its after-commit
+    hooks (waking the automation executor) run for them too."""
+    make: sessionmaker[Session] = app.extensions["formwork.sessionmaker"]
+    return functools.partial(make, bind=app.extensions["formwork.write_engine"])
 
 
 def engine() -> Engine:

@@ -18,6 +18,7 @@ import csv
 import importlib
 import io
 import json
+import random
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -34,6 +35,20 @@ def generator_for(template_id: str) -> Generator:
     module = importlib.import_module(f"templates_library.samples.{template_id}")
     generate: Generator = module.generate
     return generate
+
+
+def pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    """One of the values, drawn by weight."""
+    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
+
+
+def unique_mobile(rng: random.Random, taken: set[str]) -> str:
+    """A mainland mobile number (11 digits) not in ``taken``; added to it."""
+    while True:
+        number = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
+        if number not in taken:
+            taken.add(number)
+            return number
 
 
 def cell(value: Any) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 
 from faker import Faker
 
-from templates_library.samples import FAKER_LOCALES
+from templates_library.samples import FAKER_LOCALES, pick, unique_mobile
 
 SEED = 20261101
 HISTORY_DAYS = 730
@@ -434,18 +434,6 @@ class Order:
     delivered_on: date | None
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
-
-
-def _mobile(rng: random.Random, taken: set[str]) -> str:
-    while True:
-        number = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-        if number not in taken:
-            taken.add(number)
-            return number
-
-
 def _moment(day: date, rng: random.Random, locale: str) -> str:
     """A business-hours moment of ``day`` as UTC text (09:00-18:00 local: Beijing for
     zh-CN, US Central for en)."""
@@ -475,7 +463,7 @@ def _customers(as_of: date) -> list[Customer]:
         else:
             since = as_of - timedelta(days=rng.randrange(first[0], first[1] + 1))
         level = spend * rng.lognormvariate(0, 0.45) if spend else 0.0
-        source = _pick(rng, SOURCES)
+        source = pick(rng, SOURCES)
         customers.append(Customer(f"c{number:03d}", kind, since, level, rng.random() < 0.7, source))
     return customers
 
@@ -498,7 +486,7 @@ def _orders(customers: list[Customer], as_of: date) -> list[Order]:
         if count > 1:
             days[-1] = stop  # active up to `stop`
         for back in days:
-            product = _pick(rng, PRODUCTS)
+            product = pick(rng, PRODUCTS)
             amount = customer.level * rng.lognormvariate(0, 0.35)
             quantity = (
                 max(1, min(20, round(amount / 400)))
@@ -672,8 +660,8 @@ def _customer_rows(
     rows = []
     for customer in customers:
         name, hint = words.person()
-        city = _pick(rng, CITIES[words.locale])
-        industry = _pick(rng, INDUSTRIES) if customer.company else None
+        city = pick(rng, CITIES[words.locale])
+        industry = pick(rng, INDUSTRIES) if customer.company else None
         company = words.company(rng, city, industry) if industry else None
         tags = []
         if customer.kind == "vip":
@@ -684,7 +672,7 @@ def _customer_rows(
                 "_key": customer.key,
                 "name": name,
                 "company": company,
-                "phone": _mobile(rng, phones) if rng.random() < 0.92 else None,
+                "phone": unique_mobile(rng, phones) if rng.random() < 0.92 else None,
                 "email": words.email(rng, hint) if rng.random() < 0.88 else None,
                 "city": city,
                 "industry": industry,
@@ -719,7 +707,7 @@ def _contact_rows(customers: list[Customer], words: _Words, as_of: date) -> list
                     "name": name,
                     "job_title": rng.choice(words.texts["job_titles"]),
                     "role": roles[0] if index == 0 else rng.choice(roles[1:]),
-                    "phone": _mobile(rng, set()) if rng.random() < 0.85 else None,
+                    "phone": unique_mobile(rng, set()) if rng.random() < 0.85 else None,
                     "email": words.email(rng, hint) if rng.random() < 0.7 else None,
                     "is_primary": index == 0,
                     "birthday": born.isoformat() if rng.random() < 0.4 else None,
@@ -780,7 +768,7 @@ def _follow_up_rows(customers: list[Customer], words: _Words, as_of: date) -> li
             outcome = rng.choices(["positive", "neutral", "negative", "no_answer"], [1, 2, 2, 3])[0]
         else:
             outcome = rng.choices(["positive", "neutral", "negative", "no_answer"], [5, 3, 1, 1])[0]
-        product = PRODUCT_NAMES[words.locale][_pick(rng, PRODUCTS)]
+        product = PRODUCT_NAMES[words.locale][pick(rng, PRODUCTS)]
         summary = rng.choice(words.texts["follow_up"][outcome]).format(product=product)
         planned_next = outcome != "negative" and rng.random() < 0.7
         rows.append(
@@ -825,7 +813,7 @@ def _interaction_rows(customers: list[Customer], words: _Words, as_of: date) -> 
                 "customer": customer.key,
                 "type": kind,
                 "occurred_at": moment,
-                "product": _pick(rng, PRODUCTS) if with_product else None,
+                "product": pick(rng, PRODUCTS) if with_product else None,
                 "duration_minutes": rng.randrange(*minutes) if minutes else None,
                 "note": words.texts["interaction"][kind],
             }
@@ -929,13 +917,13 @@ def _referral_rows(
     ):
         for _ in range(count):
             day = as_of - timedelta(days=rng.randrange(low, high + 1))
-            city = _pick(rng, CITIES[words.locale])
-            industry = _pick(rng, INDUSTRIES)
+            city = pick(rng, CITIES[words.locale])
+            industry = pick(rng, INDUSTRIES)
             rows.append(
                 {
                     "referrer": referrer_before(day).key,
                     "referred_name": words.person()[0],
-                    "referred_phone": _mobile(rng, phones) if rng.random() < 0.9 else None,
+                    "referred_phone": unique_mobile(rng, phones) if rng.random() < 0.9 else None,
                     "referred_company": words.company(rng, city, industry)
                     if rng.random() < 0.7
                     else None,

@@ -25,7 +25,7 @@ from typing import Any
 
 from faker import Faker
 
-from templates_library.samples import FAKER_LOCALES
+from templates_library.samples import FAKER_LOCALES, pick, unique_mobile
 
 SEED = 20261104
 HISTORY_DAYS = 730
@@ -115,18 +115,6 @@ class Member:
     birthday: date | None
     entries: list[Entry] = field(default_factory=list)
     last_greeted: date | None = None
-
-
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
-
-
-def _mobile(rng: random.Random, taken: set[str]) -> str:
-    while True:
-        number = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-        if number not in taken:
-            taken.add(number)
-            return number
 
 
 def _birthdays(birthday: date, start: date, end: date) -> list[date]:
@@ -238,7 +226,7 @@ class _Account:
                 key = f"r{len(redemptions) + 1}"
                 note = rng.randrange(3) if rng.random() < 0.15 else None
                 redemptions.append(
-                    Redemption(key, member.key, entry.day, choice, _pick(rng, CHANNELS), note)
+                    Redemption(key, member.key, entry.day, choice, pick(rng, CHANNELS), note)
                 )
                 cost = REWARDS[choice][0]
                 member.entries.append(Entry(entry.day, "spend", cost, "redeemed", choice, key))
@@ -269,7 +257,7 @@ def _member_rows(members: list[Member], locale: str) -> list[Row]:
             {
                 "_key": member.key,
                 "name": name,
-                "phone": _mobile(rng, phones),
+                "phone": unique_mobile(rng, phones),
                 "email": f"{user}{rng.randrange(1, 100)}@{rng.choice(MAIL_DOMAINS)}"
                 if rng.random() < 0.7
                 else None,

@@ -24,7 +24,7 @@ from typing import Any
 
 from faker import Faker
 
-from templates_library.samples import FAKER_LOCALES
+from templates_library.samples import FAKER_LOCALES, pick, unique_mobile
 
 SEED = 20261103
 HISTORY_DAYS = 365
@@ -197,18 +197,6 @@ def group_of(score: int) -> str:
     return "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
-
-
-def _mobile(rng: random.Random, taken: set[str]) -> str:
-    while True:
-        number = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-        if number not in taken:
-            taken.add(number)
-            return number
-
-
 # -- the plan (locale-free) ------------------------------------------------------------------
 
 
@@ -223,7 +211,7 @@ def _customers() -> list[Customer]:
             Customer(
                 key=f"c{number}",
                 kind=kind,
-                segment=_pick(rng, SEGMENTS),
+                segment=pick(rng, SEGMENTS),
                 has_email=has_email,
                 next_survey_in=rng.randint(3, 90) if has_email else None,
             )
@@ -280,7 +268,7 @@ def _answers(customers: list[Customer], as_of: date) -> list[Answer]:
                     score=_score(rng, group),
                     topic=topic,
                     topics=[topic, *extra],
-                    channel=_pick(rng, CHANNELS) if customer.has_email else "in_store",
+                    channel=pick(rng, CHANNELS) if customer.has_email else "in_store",
                     variant=rng.randrange(2),
                 )
             )
@@ -316,7 +304,7 @@ def _customer_rows(customers: list[Customer], locale: str, as_of: date) -> list[
             {
                 "_key": customer.key,
                 "name": name,
-                "phone": _mobile(rng, phones) if rng.random() < 0.9 else None,
+                "phone": unique_mobile(rng, phones) if rng.random() < 0.9 else None,
                 "email": email if customer.has_email else None,
                 "city": rng.choice(CITIES[locale]),
                 "segment": customer.segment,
@@ -358,7 +346,7 @@ def _follow_up_rows(answers: list[Answer], locale: str, as_of: date) -> list[Row
         day = min(as_of, answer.day + timedelta(days=rng.choice([0, 1, 1, 2])))
         # Most old ones are closed; a few are overdue, the recent ones mostly open.
         closed = rng.random() < (0.9 if (as_of - day).days > 21 else 0.25)
-        outcome = _pick(rng, OUTCOMES) if closed else None
+        outcome = pick(rng, OUTCOMES) if closed else None
         rows.append(
             {
                 "_key": f"f{len(rows) + 1}",

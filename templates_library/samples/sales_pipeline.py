@@ -24,7 +24,7 @@ from typing import Any
 
 from faker import Faker
 
-from templates_library.samples import FAKER_LOCALES
+from templates_library.samples import FAKER_LOCALES, pick, unique_mobile
 
 SEED = 20261102
 HISTORY_DAYS = 365
@@ -200,18 +200,6 @@ class Quote:
     status: str
 
 
-def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    return rng.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
-
-
-def _mobile(rng: random.Random, taken: set[str]) -> str:
-    while True:
-        number = "1" + rng.choice("3456789") + "".join(rng.choice("0123456789") for _ in range(9))
-        if number not in taken:
-            taken.add(number)
-            return number
-
-
 # -- the plan (locale-free) ------------------------------------------------------------------
 
 
@@ -229,12 +217,12 @@ def _leads(as_of: date) -> list[Lead]:
             status = rng.choices(["contacted", "qualified", "disqualified"], [4, 4, 2])[0]
         else:
             status = rng.choices(["qualified", "disqualified", "contacted"], [11, 7, 1])[0]
-        reason = _pick(rng, DISQUALIFY_REASONS) if status == "disqualified" else None
+        reason = pick(rng, DISQUALIFY_REASONS) if status == "disqualified" else None
         leads.append(
             Lead(
                 f"l{number}",
                 received,
-                _pick(rng, SOURCES),
+                pick(rng, SOURCES),
                 status,
                 reason,
                 rng.choice([5, 8, 10, 15, 20, 30, 50, 80, 120]),
@@ -300,7 +288,7 @@ def _deals(leads: list[Lead], as_of: date) -> list[Deal]:
                 amount=_amount(rng),
                 last_activity=last_activity,
                 expected_close=expected,
-                lost_reason=_pick(rng, LOST_REASONS) if stage == "lost" else None,
+                lost_reason=pick(rng, LOST_REASONS) if stage == "lost" else None,
                 product=rng.randrange(8),
                 next_step=rng.randrange(6),
             )
@@ -402,7 +390,7 @@ def _lead_rows(leads: list[Lead], words: _Words, companies: dict[str, str]) -> l
                 "name": name,
                 "company": company,
                 "job_title": rng.choice(texts["job_titles"]),
-                "phone": _mobile(rng, phones) if rng.random() < 0.9 else None,
+                "phone": unique_mobile(rng, phones) if rng.random() < 0.9 else None,
                 "email": words.email(user) if rng.random() < 0.8 else None,
                 "source": lead.source,
                 "status": lead.status,

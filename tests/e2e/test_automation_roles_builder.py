@@ -147,6 +147,9 @@ def test_role_persons_pools_and_a_linked_survey_show_exactly_and_save_back_uncha
     expect(invite.get_by_label("Invite")).to_have_value("customer")
     assert selected_text(invite.get_by_label("Invite")) == "The record linked in “Customer”"
     expect(invite.get_by_label("Survey", exact=True)).to_have_value("nps")
+    # Only forms that link to the invited record's form (customers) are offered.
+    offered = invite.get_by_label("Survey", exact=True).locator("option")
+    expect(offered).to_have_text(["Choose a form…", "Orders", "Satisfaction survey"])
     expect(invite.get_by_label("Expires after days")).to_have_value("14")
 
     # Nothing changed: saving gives back the very same document, as a new revision.

@@ -222,7 +222,9 @@ def expected_pareto(
     return points, top / total
 
 
-def reactivation_reference(session: Session, rc: ReportCrm, period: Period) -> tuple[int, int]:
+def reactivation_reference(
+    session: Session, rc: ReportCrm, period: Period, owner: int | None = None
+) -> tuple[int, int]:
     begin = datetime.combine(period.start, time(0), UTC)
     end = datetime.combine(period.end + timedelta(days=1), time(0), UTC)
     changes = list(
@@ -232,7 +234,11 @@ def reactivation_reference(session: Session, rc: ReportCrm, period: Period) -> t
             .order_by(TierChange.id)
         )
     )
-    live = {r.id for r in stored_records(session, rc.crm.customers) if r.deleted_at is None}
+    live = {
+        r.id
+        for r in stored_records(session, rc.crm.customers)
+        if r.deleted_at is None and (owner is None or r.owner_id == owner)
+    }
     last_before: dict[int, str] = {}
     dormant: set[int] = set()
     back: set[int] = set()
@@ -272,7 +278,7 @@ def test_every_figure_equals_the_pandas_reference(
         customers, orders, answers = frames(session, rcrm)
         metrics = metrics_frame(session, rcrm)
         fitted = model_fitted(session.get(ValueModel, rcrm.workspace_id))
-        reactivation = reactivation_reference(session, rcrm, period)
+        reactivation = reactivation_reference(session, rcrm, period, owner)
     if owner is not None:
         customers = customers[customers["owner"] == owner]
         orders = orders[orders["owner"] == owner]

@@ -159,6 +159,56 @@ def test_an_import_fires_one_run_per_row_unless_it_opts_out(crm: Crm) -> None:
         assert quiet.type == "created"
 
 
+def test_events_no_automation_listens_to_are_settled_in_bulk_without_runs(
+    crm: Crm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders, updates and opted-out creations are settled set-based (in slices of the
+    settle size); the customer creations the automation listens to still get one run
+    each, in the same drains."""
+    from formwork.automation import dispatcher
+
+    monkeypatch.setattr(dispatcher, "SETTLE_SIZE", 7)
+    settled: list[int] = []
+    settle = dispatcher._settle_unwanted
+
+    def spy(session: Any, now: Any) -> int:
+        settled.append(settle(session, now))
+        return settled[-1]
+
+    monkeypatch.setattr(dispatcher, "_settle_unwanted", spy)
+    document = {
+        "version": 1,
+        "trigger": {"type": "record_created", "form": "customers"},
+        "actions": [{"id": "tag", "type": "update_record", "values": {"vip_note": "welcome"}}],
+    }
+    with crm.app.app_context():
+        session = db.session()
+        actor = crm.actor(session)
+        automation = add_automation(session, actor, document)
+        customer = records.create_record(session, actor, crm.customers, {"name": "A"})
+        records.bulk_create(
+            session, actor, crm.orders, [{"customer": customer.id, "amount": n} for n in range(30)]
+        )
+        records.bulk_create(
+            session, actor, crm.customers, [{"name": "Quiet"}], fire_automations=False
+        )
+        records.bulk_create(session, actor, crm.customers, [{"name": f"C{n}"} for n in range(5)])
+        # 1 + 5 creations listened to; the automation's own updates are not.
+        assert runs_by_status(session, automation.id) == {"succeeded": 6}
+        assert session.scalar(select(func.count()).where(Event.dispatched_at.is_(None))) == 0
+        order_events = select(func.count()).where(Event.form_id == crm.orders.id)
+        assert session.scalar(order_events) == 30
+        # The 30 orders and the opted-out creation never went through Python (nor did
+        # the automation's own updates that were pending at a drain's start).
+        assert sum(settled) >= 31 and max(settled) == 7
+        # Disabled automations listen to nothing: their events are settled too.
+        automation.enabled = False
+        session.commit()
+        records.create_record(session, actor, crm.customers, {"name": "Late"})
+        assert runs_by_status(session, automation.id) == {"succeeded": 6}
+        assert session.scalar(select(func.count()).where(Event.dispatched_at.is_(None))) == 0
+
+
 def test_notify_queues_one_e_mail_and_one_notification(crm: Crm) -> None:
     document = {
         "version": 1,

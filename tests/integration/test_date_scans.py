@@ -344,3 +344,54 @@ def test_unknown_workspace_zone_falls_back_to_utc(app: Flask, shop: Shop) -> Non
 def test_due_days(local_now: datetime, last: str | None, expected: list[date]) -> None:
     """Test: which local days a scan at ``local_now`` covers (``at`` is 09:00)."""
     assert due_days(local_now, time(9, 0), last) == expected
+
+
+def test_a_scan_holds_sqlite_write_lock_from_its_first_read(
+    app: Flask, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan reads the automation, then writes events: begun as a reader, it would fail
+    at once with "database is locked" when another connection committed in between (seen
+    on the demo's first start). Its transaction begins as a writer, so nobody else can
+    write while it runs and it waits for the lock instead."""
+    import sqlite3
+
+    from formwork.automation import date_scans
+
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("sqlite"):
+        pytest.skip("PostgreSQL has row locks: a reading transaction may write later")
+    shop.automation(offset_days=3)
+    shop.record(delivered_on=(TODAY - timedelta(days=3)).isoformat())
+    others_could_write: list[bool] = []
+    scan = date_scans.scan_automation
+
+    def probing(session: Session, automation: Automation, day: date) -> int:
+        other = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            others_could_write.append(True)
+        except sqlite3.OperationalError:
+            others_could_write.append(False)
+        finally:
+            other.close()
+        return scan(session, automation, day)
+
+    monkeypatch.setattr(date_scans, "scan_automation", probing)
+    scan_due(app, datetime.combine(TODAY, time(10), UTC))
+    assert others_could_write and not any(others_could_write)
+
+
+def test_a_scans_events_are_dispatched_when_it_commits(app: Flask, shop: Shop) -> None:
+    """The scan's session wakes the executor after its commit, like every other session
+    (here the inline one: the due event becomes a run at once)."""
+    from formwork.models import Run
+
+    automation_id = shop.automation(offset_days=3)
+    shop.record(delivered_on=(TODAY - timedelta(days=3)).isoformat())
+    assert scan_due(app, datetime.combine(TODAY, time(10), UTC)) == 1
+    with shop.sessions() as session:
+        event = session.scalars(select(Event).where(Event.automation_id == automation_id)).one()
+        assert event.dispatched_at is not None
+        run = session.scalars(select(Run).where(Run.automation_id == automation_id)).one()
+        assert run.event_id == event.id

@@ -551,6 +551,8 @@ def test_view_fields_get_expression_indexes(crm: Crm) -> None:
         assert {row.field_key for row in rows} == {"amount", "level", "joined"}
         view = session.get(SavedView, view_id)
         assert view is not None and view.definition["filter_fields"] == ["amount", "level"]
+        if session.get_bind().dialect.name == "sqlite":
+            _assert_partial_and_used(session, crm.form, rows)
     # The list still uses them correctly, and deleting the view drops them.
     assert crm.names(view=str(view_id)) == ["张三丰"]
     crm.client.post(crm.url + f"views/{view_id}/delete")
@@ -559,3 +561,38 @@ def test_view_fields_get_expression_indexes(crm: Crm) -> None:
             db.session().scalar(select(ManagedIndex.name).where(ManagedIndex.purpose == "filter"))
             is None
         )
+
+
+def _assert_partial_and_used(session: Any, form: Form, rows: Any) -> None:
+    """On SQLite a field index holds only its form's records (writes to other forms skip
+    it), and a statement binding ``form_id`` still picks it: SQLite re-plans for the bound
+    value."""
+    from sqlalchemy import text
+
+    for row in rows:
+        ddl = session.scalar(
+            text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"),
+            {"name": row.name},
+        )
+        assert ddl.endswith(f"WHERE form_id = {form.id}"), ddl
+        assert any(row.name in line for line in _list_plan(session, form, row, form.id))
+        # Another form's id binds to a plan without it (the index has none of its rows).
+        assert not any(row.name in line for line in _list_plan(session, form, row, form.id + 99))
+
+
+def _list_plan(session: Any, form: Form, index: ManagedIndex, form_id: int) -> list[str]:
+    """SQLite's plan for a list sorted by the index's field, ``form_id`` bound."""
+    from formwork.models import Record
+    from formwork.services.indexes import sortable_value
+
+    key = sortable_value(index.field_key, index.sql_kind, "sqlite")
+    query = (
+        select(Record.id)
+        .where(Record.workspace_id == form.workspace_id, Record.form_id == form_id)
+        .order_by(key)
+        .limit(5)
+    )
+    compiled = query.compile(dialect=session.get_bind().dialect)
+    values = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    found = session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", values)
+    return [line[-1] for line in found]

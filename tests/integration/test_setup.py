@@ -184,3 +184,57 @@ def test_demo_is_refused_in_production(tmp_path: Path) -> None:
     app = create_app({"ENV": "production", "SECRET_KEY": "k" * 40, "INSTANCE_PATH": str(tmp_path)})
     result = _run(app, "serve", "--demo")
     assert result.exit_code != 0 and "--demo is refused in production" in result.output
+
+
+def test_field_indexes_become_partial_on_sqlite_and_back(tmp_path: Path) -> None:
+    """Migration 0008 rebuilds SQLite's link and filter indexes to hold only their form's
+    records (as they are created now); its downgrade rebuilds them whole."""
+    from sqlalchemy import text
+
+    from formwork.models import ManagedIndex
+    from formwork.services import accounts, workspaces
+    from formwork.services.scope import actor_for
+    from tests.integration.forms_fixtures import CUSTOMERS, ORDERS, published_forms
+
+    url = f"sqlite:///{tmp_path / 'partial.db'}"
+    config = alembic_config(url)
+    command.upgrade(config, "head")
+    app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        session = db.session()
+        user = accounts.create_user(
+            session,
+            email="o@example.com",
+            name="O",
+            password="Passw0rd-long",
+            min_password_length=10,
+        )
+        workspace = workspaces.create_workspace(session, user, "Acme")
+        forms = published_forms(
+            session,
+            actor_for(session, user, workspace.id),
+            {"customers": CUSTOMERS, "orders": ORDERS},
+        )
+        orders_id = forms["orders"].id
+        link = session.scalars(
+            select(ManagedIndex.name).where(
+                ManagedIndex.form_id == orders_id, ManagedIndex.purpose == "link"
+            )
+        ).one()
+    engine = create_engine(url)
+
+    def ddl() -> str:
+        with engine.connect() as connection:
+            found = connection.scalar(
+                text("SELECT sql FROM sqlite_master WHERE name = :name"), {"name": link}
+            )
+        assert isinstance(found, str)
+        return found
+
+    partial = f" WHERE form_id = {orders_id}"
+    assert ddl().endswith(partial)
+    command.downgrade(config, "0007")
+    assert partial not in ddl()
+    command.upgrade(config, "head")
+    assert ddl().endswith(partial)
+    engine.dispose()

@@ -332,6 +332,8 @@ def test_apply_writes_tiers_history_revisions_and_events(crm: TierCrm) -> None:
         ]
         assert all(e.payload["scheme"] == "value" and e.source == "ui" for e in events)
         assert all(e.form_id == crm.customers.id and e.depth == 0 for e in events)
+        # No automation listens to tier_changed here: stored already dispatched.
+        assert all(e.fire and e.dispatched_at is not None for e in events)
         history = tiers.scheme_history(session, actor, scheme.id)
         assert [(h.record_id, h.from_tier, h.to_tier, h.rule_index, h.source) for h in history] == [
             (ids[1], None, "bronze", None, "apply"),

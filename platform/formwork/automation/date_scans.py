@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from form_engine.conditions.values import DATETIME_MAX_SUFFIX
 from formwork.automation.outbox import emit_many
+from formwork.db import write_sessions
 from formwork.models import Automation, Form, Record, Workspace
 from formwork.models.workspaces import zone_named
 from formwork.services.condition_sql import json_value
@@ -162,8 +163,9 @@ def scan_due(app: Flask, now: datetime) -> int:
             .order_by(Automation.id)
         ).all()
     total = 0
+    writers = write_sessions(app)
     for automation_id in automation_ids:
-        with sessions() as session:
+        with writers() as session:
             try:
                 total += _scan_one(session, automation_id, now)
                 session.commit()

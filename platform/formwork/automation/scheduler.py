@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from formwork.automation import date_scans
 from formwork.automation.outbox import emit
-from formwork.db import dialect_insert, utcnow
+from formwork.db import dialect_insert, utcnow, write_sessions
 from formwork.migrate import SCHEDULER_JOBS_TABLE
 from formwork.models import Automation, SchedulerLock, Workspace
 from formwork.models.workspaces import zone_named
@@ -370,7 +370,7 @@ def run_task_reminders() -> None:
         send = _optional("formwork.services.tasks", "send_due_reminders")
         if send is None:
             return
-        with app.extensions["formwork.sessionmaker"]() as session:
+        with write_sessions(app)() as session:
             send(session, utcnow())
             session.commit()
 
@@ -381,7 +381,7 @@ def run_survey_reminders() -> None:
     def work(app: Flask) -> None:
         send = _optional("formwork.services.surveys", "send_due_reminders")
         if send is not None:
-            with app.extensions["formwork.sessionmaker"]() as session:
+            with write_sessions(app)() as session:
                 send(session, utcnow())
 
     _job("survey_reminders", work)
@@ -391,7 +391,7 @@ def run_mailer() -> None:
     def work(app: Flask) -> None:
         send = _optional("formwork.services.mailer", "send_queued")
         if send is not None:
-            send(app.extensions["formwork.sessionmaker"], app.config, limit=100)
+            send(write_sessions(app), app.config, limit=100)
 
     _job("mailer", work)
 
@@ -402,7 +402,7 @@ def run_tier_schedules() -> None:
         if apply_due is None:
             return
         # The session's commits wake the executors for the tier_changed events.
-        with app.extensions["formwork.sessionmaker"]() as session:
+        with write_sessions(app)() as session:
             apply_due(session, utcnow())
 
     _job("tier_schedules", work)
@@ -413,7 +413,7 @@ def run_value_refresh() -> None:
         refresh = _optional("formwork.value.nightly", "refresh_due_workspaces")
         if refresh is None:
             return
-        with app.extensions["formwork.sessionmaker"]() as session:
+        with write_sessions(app)() as session:
             refresh(session, utcnow())
 
     _job("value_refresh", work)
@@ -506,7 +506,7 @@ def raise_schedule_tick(app: Flask, automation_id: int, now: datetime | None = N
     same tick twice (two schedulers during a hand-over, a retried job) stores one event.
     """
     now = now or utcnow()
-    with app.extensions["formwork.sessionmaker"]() as session:
+    with write_sessions(app)() as session:
         found = session.execute(
             select(Automation, Workspace.timezone)
             .join(Workspace, Workspace.id == Automation.workspace_id)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import (
     Integer,
     String,
+    and_,
     bindparam,
     case,
     distinct,
@@ -42,12 +43,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from formwork.automation import outbox
 from formwork.db import UTCDateTime, utcnow
 from formwork.models import CustomerMetrics, Record, TierChange, Workspace
 from formwork.value.catalog import CHURN_SCHEME_KEY
 from formwork.value.settings import ChurnSettings, ValueSettings
 from formwork.value.statements import chunks, ids_param, table_of
+from formwork.value.tier_events import emit_tier_events
 
 REACTIVATED_TO = ("active", "at_risk")
 
@@ -102,36 +103,35 @@ def update_churn(
     record, update = _statements(
         settings.workspace_id, settings.customers_form_id, settings.churn, customer_ids is not None
     )
-    params: dict[str, Any] = {
-        "actor_id": actor_id,
-        "now": now or utcnow(),
-        "since": today.isoformat(),
-    }
-    changed: list[Any] = []
+    now = now or utcnow()
+    params: dict[str, Any] = {"actor_id": actor_id, "now": now, "since": today.isoformat()}
+    watermark = session.scalar(select(func.coalesce(func.max(TierChange.id), 0)))
     for ids in chunks(customer_ids):
         if ids == []:
             continue
         if ids is not None:
             params["ids"] = ids
-        rows = session.execute(record, params).all()
-        if rows:
-            changed.extend(rows)
-            session.execute(update, params)
-    outbox.emit_many(
-        session,
-        [
-            {
-                "workspace_id": settings.workspace_id,
-                "type": "tier_changed",
-                "form_id": settings.customers_form_id,
-                "record_id": record_id,
-                "payload": {"scheme": CHURN_SCHEME_KEY, "from": old, "to": to},
-                "actor_id": actor_id,
-                "source": "computed",
-            }
-            for record_id, old, to in changed
-        ],
+        session.execute(record, params)
+        session.execute(update, params)
+    # This call's rows: after the watermark and stamped with its ``now`` (on PostgreSQL
+    # a concurrent refresh may commit rows after the watermark, never with this stamp).
+    batch = and_(
+        TierChange.workspace_id == settings.workspace_id,
+        TierChange.scheme_key == CHURN_SCHEME_KEY,
+        TierChange.id > watermark,
+        TierChange.changed_at == now,
     )
+    changed = session.scalar(select(func.count()).select_from(TierChange).where(batch)) or 0
+    if changed:
+        emit_tier_events(
+            session,
+            workspace_id=settings.workspace_id,
+            form_id=settings.customers_form_id,
+            scheme_key=CHURN_SCHEME_KEY,
+            batch=batch,
+            source="computed",
+            now=now,
+        )
     by_status: dict[str, int] = {}
     if customer_ids is None:
         by_status = dict(
@@ -144,14 +144,14 @@ def update_churn(
                 .group_by(m.c.churn_status)
             ).all()
         )
-    return ChurnResult(changed=len(changed), by_status=by_status)
+    return ChurnResult(changed=changed, by_status=by_status)
 
 
 @functools.lru_cache(maxsize=128)
 def _statements(
     workspace_id: int, form_id: int, rules: ChurnSettings, by_ids: bool
 ) -> tuple[Any, Any]:
-    """(INSERT … SELECT … RETURNING the changes into tier_changes, UPDATE the statuses),
+    """(INSERT … SELECT the changes into tier_changes, UPDATE the statuses),
     built once per rules (parameters: ``actor_id``, ``now``, ``since``, ``ids``)."""
     m = table_of(CustomerMetrics)
     changes = table_of(TierChange)
@@ -179,11 +179,7 @@ def _statements(
         "actor_id",
         "changed_at",
     ]
-    record = (
-        changes.insert()
-        .from_select(names, source)
-        .returning(changes.c.record_id, changes.c.from_tier, changes.c.to_tier)
-    )
+    record = changes.insert().from_select(names, source)
     update = (
         m.update()
         .where(*where)
@@ -193,11 +189,11 @@ def _statements(
 
 
 def reactivation_rate(
-    session: Session, workspace_id: int, start: date, end: date
+    session: Session, workspace_id: int, start: date, end: date, *, owner_id: int | None = None
 ) -> tuple[int, int, float | None]:
     """盘活率 of the days ``start``..``end`` (inclusive, the workspace's days):
     ``(reactivated, dormant, reactivated / dormant)``; the rate is None without dormant
-    customers.
+    customers. With ``owner_id``, only the customers that person owns now count.
 
     Dormant: live customers dormant when the period began (their last churn change before
     it went to ``dormant``) or who became dormant within it. Reactivated: those of them
@@ -225,6 +221,8 @@ def reactivation_rate(
     became_dormant = select(tc.c.record_id).where(*churn, *within, tc.c.to_tier == "dormant")
     dormant = union(dormant_at_start, became_dormant).subquery("dormant")
     live = select(Record.id).where(Record.workspace_id == workspace_id, Record.deleted_at.is_(None))
+    if owner_id is not None:
+        live = live.where(Record.owner_id == owner_id)
     dormant_count = session.scalar(
         select(func.count()).select_from(dormant).where(dormant.c.record_id.in_(live))
     )

@@ -36,8 +36,7 @@ from sqlalchemy.orm import Session
 from form_engine.messages import SUPPORTED_LOCALES
 from formwork.db import utcnow
 from formwork.models import CustomerMetrics, ValueModel
-from formwork.services.condition_sql import json_value
-from formwork.value import clv
+from formwork.value import clv, facts
 from formwork.value.settings import ClvSettings, ValueSettings
 from formwork.value.statements import (
     Shape,
@@ -46,7 +45,6 @@ from formwork.value.statements import (
     dialect_of,
     ids_param,
     shape_of,
-    source_rows,
     table_of,
 )
 
@@ -106,17 +104,22 @@ def summaries(
 @functools.lru_cache(maxsize=128)
 def _summary_query(shape: Shape) -> Any:
     metrics = table_of(CustomerMetrics)
-    orders = shape.orders
-    src, cid, day, base = source_rows(shape, orders)
-    assert orders.amount is not None
-    amount = func.coalesce(json_value(src.c.data, orders.amount, "number", shape.dialect), 0)
+    # The first purchase day's spend, from the order facts (current: the metrics stage,
+    # which runs first, brought them up to date), never from the orders' JSON.
+    fct = facts.facts_table().alias("fct")
     first_day = (
-        base.add_columns(cid.label("cid"), func.sum(amount).label("spent"))
-        .join(metrics, metrics.c.record_id == cid)
-        .where(day == metrics.c.first_order_on)
-        .group_by(cid)
-        .subquery("first_day")
+        select(fct.c.customer_id.label("cid"), func.sum(fct.c.amount).label("spent"))
+        .join(metrics, metrics.c.record_id == fct.c.customer_id)
+        .where(
+            fct.c.workspace_id == shape.workspace_id,
+            metrics.c.workspace_id == shape.workspace_id,
+            fct.c.day == metrics.c.first_order_on,
+        )
+        .group_by(fct.c.customer_id)
     )
+    if shape.by_ids:
+        first_day = first_day.where(fct.c.customer_id.in_(ids_param()))
+    first_day = first_day.subquery("first_day")
     repeat_spend = metrics.c.total_spent - func.coalesce(first_day.c.spent, 0)
     today = bindparam("today", type_=String)
     query = (

@@ -14,8 +14,8 @@ Definitions (the page states them too):
 - NPS per month: % promoters (9-10) minus % detractors (0-6) of the answers in that month.
 - Follow-up completion: tasks on customer records due in the period that are done ÷ all
   of them (cancelled ones are left out).
-- The owner filter keeps the customers that member owns (and their orders, answers and
-  tasks); the reactivation rate is workspace-wide.
+- The owner filter keeps the customers that member owns (and their orders, answers,
+  tasks and churn history).
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def build_report(
     report.top20_share = curve.top20_share
     report.clv_buckets = figures.clv_histogram(session, scope, report.clv_basis)
     report.rfm_cells, report.segments = figures.rfm(session, scope)
-    report.reactivation = figures.reactivation(session, workspace_id, period)
+    report.reactivation = figures.reactivation(session, scope, period)
     report.churn = figures.churn(session, scope)
     if config.surveys is not None:
         report.surveys_configured = True

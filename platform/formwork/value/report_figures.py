@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from formwork.models import CustomerMetrics, Record, Task, TierScheme
 from formwork.value import report_sql as q
 from formwork.value.catalog import CHURN_STATUSES
+from formwork.value.churn import reactivation_rate
 
 PARETO_POINTS = 100
 HISTOGRAM_BUCKETS = 10
@@ -316,13 +317,11 @@ def period_activity(session: Session, scope: q.Scope, period: Period) -> PeriodA
     )
 
 
-def reactivation(session: Session, workspace_id: int, period: Period) -> Ratio | None:
-    """盘活率 from the churn history (None until churn statuses are kept)."""
-    try:
-        from formwork.value.churn import reactivation_rate
-    except ImportError:  # the churn module is optional for the report
-        return None
-    reactivated, dormant, _rate = reactivation_rate(session, workspace_id, period.start, period.end)
+def reactivation(session: Session, scope: q.Scope, period: Period) -> Ratio:
+    """盘活率 from the churn history, of the scope's customers (one owner's, if set)."""
+    reactivated, dormant, _rate = reactivation_rate(
+        session, scope.workspace_id, period.start, period.end, owner_id=scope.owner_id
+    )
     return Ratio(int(reactivated), int(dormant))
 
 

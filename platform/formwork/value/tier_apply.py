@@ -37,29 +37,26 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
-    false,
     func,
     insert,
     literal,
     null,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from formwork.automation.outbox import OPT_OUT_KEY, ORIGIN_KEY, PENDING_KEY, Origin
 from formwork.db import UTCDateTime, utcnow
-from formwork.models import Event, Record, RecordRevision, TierChange, TierScheme
+from formwork.models import Record, RecordRevision, TierChange, TierScheme
 from formwork.services.records import SEARCH_TEXT_MAX
 from formwork.value.tier_documents import MAX_KEY, CompiledScheme
+from formwork.value.tier_events import emit_tier_events, json_object
 from formwork.value.tier_sql import Tiering, direction
 
 REVISION_ACTION = "tiered"
-EVENT_TYPE = "tier_changed"
 # TierChange.source → Event.source
 EVENT_SOURCES = {"apply": "ui", "schedule": "scheduler", "automation": "automation"}
 
@@ -139,7 +136,15 @@ def apply_tiers(
     if inserted:
         _update_records(session, tiering, batch, inserted, now)
         _revisions(session, tiering, batch, now)
-        _events(session, scheme, tiering, batch, source, now)
+        emit_tier_events(
+            session,
+            workspace_id=workspace_id,
+            form_id=tiering.compiled.form.id,
+            scheme_key=scheme.key,
+            batch=batch,
+            source=EVENT_SOURCES[source],
+            now=now,
+        )
         _expire_records(session)
     return _result(session, tiering, batch, now)
 
@@ -228,15 +233,6 @@ def _py_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def _json_object(dialect: str, *pairs: tuple[str, ColumnElement[Any]]) -> ColumnElement[Any]:
-    args: list[Any] = []
-    for name, value in pairs:
-        args += [cast(literal(name, String), Text), value]
-    if dialect == "postgresql":
-        return func.jsonb_build_object(*args)
-    return func.json_object(*args)
-
-
 def _revisions(
     session: Session, tiering: Tiering, batch: ColumnElement[bool], now: datetime
 ) -> None:
@@ -245,7 +241,7 @@ def _revisions(
         if tiering.dialect == "postgresql"
         else func.json_array(TierChange.from_tier, TierChange.to_tier)
     )
-    changes = _json_object(tiering.dialect, (tiering.compiled.field_key, before_after))
+    changes = json_object(tiering.dialect, (tiering.compiled.field_key, before_after))
     session.execute(
         insert(RecordRevision).from_select(
             [
@@ -272,58 +268,6 @@ def _revisions(
             .where(batch),
         )
     )
-
-
-def _events(
-    session: Session,
-    scheme: TierScheme,
-    tiering: Tiering,
-    batch: ColumnElement[bool],
-    source: str,
-    now: datetime,
-) -> None:
-    """One ``tier_changed`` event per change, like ``outbox.emit_many`` would write them
-    (origin depth, opt-out), in one INSERT … SELECT instead of a row per Python dict."""
-    origin: Origin | None = session.info.get(ORIGIN_KEY)
-    fire = not session.info.get(OPT_OUT_KEY)
-    payload = _json_object(
-        tiering.dialect,
-        ("scheme", cast(literal(scheme.key, String), Text)),
-        ("from", TierChange.from_tier),
-        ("to", TierChange.to_tier),
-    )
-    session.execute(
-        insert(Event).from_select(
-            [
-                "workspace_id",
-                "type",
-                "form_id",
-                "record_id",
-                "payload",
-                "actor_id",
-                "source",
-                "depth",
-                "caused_by_run_id",
-                "fire",
-                "created_at",
-            ],
-            select(
-                TierChange.workspace_id,
-                literal(EVENT_TYPE, String),
-                literal(tiering.compiled.form.id, Integer),
-                TierChange.record_id,
-                payload,
-                TierChange.actor_id,
-                literal("automation" if origin else EVENT_SOURCES[source], String),
-                literal(origin.depth + 1 if origin else 0, Integer),
-                literal(origin.run_id, Integer) if origin else cast(null(), Integer),
-                true() if fire else false(),
-                literal(now, UTCDateTime()),
-            ).where(batch),
-        )
-    )
-    if fire:
-        session.info[PENDING_KEY] = True
 
 
 def _expire_records(session: Session) -> None:

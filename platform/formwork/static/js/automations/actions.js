@@ -418,9 +418,15 @@ const EDITORS = {
   send_survey(body, action, pointer, ctx, rerender) {
     const S = ctx.S;
     // Who is invited: the trigger's record or the one it links to (an order's customer).
-    recordTarget(body, action, pointer, ctx, rerender, { label: S.survey_target, help: S.survey_target_help });
-    const forms = ctx.data.forms.map((f) => [f.key, f.title]);
-    body.append(row(S.survey_form, selectInput(action, ["form"], forms, ctx.changed, { placeholder: S.choose_form }), { pointer: `${pointer}/form` }));
+    const { formKey } = recordTarget(body, action, pointer, ctx, rerender, { label: S.survey_target, help: S.survey_target_help });
+    // Only forms that can invite that record: a single link field to its form (what the
+    // invitation needs to tie the answer to the record). A stored choice always stays.
+    const fits = (form) => !formKey || form.fields.some((f) => f.link_form === formKey && !f.multiple);
+    const forms = ctx.data.forms.filter(fits).map((f) => [f.key, f.title]);
+    if (action.form && !forms.some(([key]) => key === action.form)) forms.push([action.form, action.form]);
+    const picker = selectInput(action, ["form"], forms, ctx.changed, { placeholder: forms.length ? S.choose_form : S.no_survey_forms });
+    picker.dataset.role = "survey-form";
+    body.append(row(S.survey_form, picker, { pointer: `${pointer}/form` }));
     body.append(row(S.expires_days, numberInput(action, ["expires_days"], ctx.changed, { min: 1 }), { pointer: `${pointer}/expires_days` }));
     body.append(row(S.remind_after_days, numberInput(action, ["remind_after_days"], ctx.changed, { min: 1 }), { pointer: `${pointer}/remind_after_days`, help: S.remind_after_help }));
   },
@@ -429,7 +435,7 @@ const EDITORS = {
 /**
  * "Record: this record / the record linked in <field>" for actions that may work on a
  * record linked from the trigger's (a survey answer → its customer). Returns the fields
- * of the chosen record's form.
+ * of the chosen record's form and that form's key.
  */
 function recordTarget(body, action, pointer, ctx, onChange, { label = null, help = null } = {}) {
   const S = ctx.S;
@@ -437,7 +443,9 @@ function recordTarget(body, action, pointer, ctx, onChange, { label = null, help
   const chosen = action.record && links.find((f) => f.key === action.record.link);
   const linkedForm = chosen ? ctx.formByKey(chosen.link_form) : null;
   const fields = chosen ? (linkedForm ? linkedForm.fields : []) : ctx.triggerFields();
-  if (!links.length && !action.record) return { fields };
+  const triggerForm = ctx.triggerForm();
+  const formKey = chosen ? chosen.link_form : triggerForm ? triggerForm.key : null;
+  if (!links.length && !action.record) return { fields, formKey };
   const select = h("select", { class: "form-select form-select-sm", dataset: { role: "record-target" } });
   select.append(h("option", { value: "", text: S.this_record }));
   for (const field of links) select.append(h("option", { value: field.key, text: fmt(S.linked_record, { field: field.title }) }));
@@ -450,7 +458,7 @@ function recordTarget(body, action, pointer, ctx, onChange, { label = null, help
     onChange();
   });
   body.append(row(label || S.record_target, select, { pointer: `${pointer}/record`, help: help || S.record_target_help }));
-  return { fields };
+  return { fields, formKey };
 }
 
 // What each pool choice last held, per action: switching back and forth keeps the picks.
