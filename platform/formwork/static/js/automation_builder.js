@@ -216,9 +216,14 @@ function start() {
     return false;
   }
 
+  // While a switch click is being saved, the switch keeps showing what was asked for:
+  // the save before the toggle must not flip it back for a moment.
+  let wantedEnabled = null;
+
   function refreshHeader() {
-    enabledSwitch.checked = state.enabled;
-    enabledLabel.textContent = state.enabled ? S.enabled_on : S.enabled_off;
+    const shown = wantedEnabled === null ? state.enabled : wantedEnabled;
+    enabledSwitch.checked = shown;
+    enabledLabel.textContent = shown ? S.enabled_on : S.enabled_off;
     root.dataset.enabled = state.enabled ? "1" : "0";
     if (urls.runs) {
       runsLink.href = urls.runs;
@@ -246,6 +251,7 @@ function start() {
   // -- enable / disable ------------------------------------------------------------------
   enabledSwitch.addEventListener("change", async () => {
     const wanted = enabledSwitch.checked;
+    wantedEnabled = wanted;
     enabledSwitch.disabled = true;
     let ok = true;
     if (state.id === null || state.dirty) ok = await save();
@@ -267,6 +273,7 @@ function start() {
         else showAlert(S.failed);
       }
     }
+    wantedEnabled = null;
     enabledSwitch.disabled = false;
     refreshHeader();
   });
