@@ -34,6 +34,8 @@ PART_FOLDERS = {"automations": "automation", "tier_schemes": "tier_scheme", "rep
 ZIP_MAX_BYTES = 20 * 1024 * 1024
 ZIP_MAX_FILES = 1000
 _ALLOWED_SUFFIXES = (".json", ".csv")
+# A sample CSV column that is no field: when the row's record was created (exports).
+CREATED_AT_COLUMN = "_created_at"
 
 
 class TemplateError(Exception):
@@ -290,7 +292,7 @@ def _samples(
             problems += [
                 f"{path}: column {column!r} is not a field of form {form_key!r}"
                 for column in header[1:]
-                if column not in properties
+                if column not in properties and column != CREATED_AT_COLUMN
             ]
             samples[locale][form_key] = text
     return samples

@@ -114,6 +114,45 @@ def describe_app(session: Session, installation: InstalledTemplate) -> dict[str,
     }
 
 
+def record_contents(session: Session, installation: InstalledTemplate) -> dict[str, Any]:
+    """Every live record of the app, independent of ids: per form, in creation order,
+    its values (links as (form key, position of the target)), with when it was created.
+    Member fields stay behind in an export (user ids mean nothing elsewhere); fields a tier
+    scheme writes are left out, as an install applies the schemes anew."""
+    forms = list(session.scalars(select(Form).where(Form.app_id == installation.app_id)))
+    document_of = {form.id: publishing.published_document(session, form) or {} for form in forms}
+    key_of = {form.id: form.key for form in forms}
+    tiered = {
+        (form_id, field)
+        for form_id, field in session.execute(
+            select(TierScheme.form_id, TierScheme.field_key).where(TierScheme.form_id.in_(key_of))
+        )
+    }
+    rows = session.execute(
+        select(Record.id, Record.form_id, Record.data, Record.created_at)
+        .where(Record.form_id.in_(key_of), Record.deleted_at.is_(None))
+        .order_by(Record.form_id, Record.id)
+    ).all()
+    position: dict[int, tuple[str, int]] = {}
+    seen: Counter[str] = Counter()
+    for record_id, form_id, _data, _created in rows:
+        position[record_id] = (key_of[form_id], seen[key_of[form_id]])
+        seen[key_of[form_id]] += 1
+    contents: dict[str, list[Any]] = {key: [] for key in key_of.values()}
+    for _record_id, form_id, data, created in rows:
+        properties = document_of[form_id].get("properties") or {}
+        values = {}
+        for key, value in sorted(data.items()):
+            kind = (properties.get(key) or {}).get("x-field")
+            if kind == "member" or (form_id, key) in tiered:
+                continue
+            if kind == "link" and value is not None:
+                value = [position[v] for v in value] if isinstance(value, list) else position[value]
+            values[key] = value
+        contents[key_of[form_id]].append((created, json.dumps(values, sort_keys=True, default=str)))
+    return contents
+
+
 def field_values(session: Session, form_id: int, field: str) -> Counter[Any]:
     return Counter(
         data.get(field)

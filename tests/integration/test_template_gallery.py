@@ -43,6 +43,7 @@ from tests.integration.gallery_fixtures import (
     field_values,
     install,
     older_customer_asset,
+    record_contents,
 )
 
 LIBRARY = [bundle.id for bundle in available_templates()]
@@ -126,6 +127,7 @@ def test_template_installs_runs_and_round_trips(
         exported = exporter.export_app(session, actor, installation.app_id, with_records=True)
         data = exporter.to_zip(exported)
         before = describe_app(session, installation)
+        contents_before = record_contents(session, installation)
 
     other_owner, other_workspace = _actor(factory, name="Elsewhere")
     with app.app_context():
@@ -135,11 +137,14 @@ def test_template_installs_runs_and_round_trips(
             session, other, load_zip(data), sample_locale="en", source="import"
         )
         after = describe_app(session, imported)
+        contents_after = record_contents(session, imported)
     assert after["forms"] == before["forms"]
     assert after["records"] == before["records"]
     assert after["tier_schemes"] == before["tier_schemes"]
     assert [a[2] for a in after["automations"]] == [a[2] for a in before["automations"]]
     assert [(r[0], r[1]) for r in after["reports"]] == [(r[0], r[1]) for r in before["reports"]]
+    # Every record came along with its values, links and creation time.
+    assert contents_after == contents_before
 
 
 def _fire_record_created(session: Any, actor: Actor, installation: InstalledTemplate) -> bool:

@@ -4,7 +4,8 @@ a template zip that another workspace, or another Formwork, imports.
 The export holds what the app is now: each form's published document, the app's
 automations, the tier schemes and reports over its forms, and — when the app's forms
 are the workspace's customer-value forms — those settings as the customer-asset report.
-Records go along only when asked (``with_records``), as sample data. Member fields and
+Records go along only when asked (``with_records``), as sample data that keeps
+their dates and creation times. Member fields and
 who owns what stay behind: user ids mean nothing in another workspace.
 """
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from form_engine.dialect import fields_of
 from formwork.gallery.install import bundle_of
 from formwork.gallery.keys import free_key
-from formwork.gallery.sample_data import SampleDataError
+from formwork.gallery.sample_data import CREATED_AT_COLUMN, SampleDataError
 from formwork.models import (
     App,
     Automation,
@@ -276,7 +277,10 @@ def _records(
     manifest: dict[str, Any],
     files: dict[str, Any],
 ) -> None:
-    """Live records as sample data; forms ordered so links point to earlier forms."""
+    """Live records as sample data, each with its creation time and its dates as they are
+    (``shift_dates`` off: these are people's records, not a demo that moves to today);
+    forms ordered so links point to earlier forms (links within a form are resolved on
+    install)."""
     order = _link_order(documents)
     by_key = {form.key: form for form in forms}
     for key in order:
@@ -288,7 +292,7 @@ def _records(
         ]
         rows: list[dict[str, Any]] = []
         query = (
-            select(Record.id, Record.data)
+            select(Record.id, Record.data, Record.created_at)
             .where(
                 Record.workspace_id == actor.workspace_id,
                 Record.form_id == by_key[key].id,
@@ -296,8 +300,11 @@ def _records(
             )
             .order_by(Record.id)
         )
-        for record_id, data in session.execute(query):
-            row: dict[str, Any] = {"_key": f"r{record_id}"}
+        for record_id, data, created in session.execute(query):
+            row: dict[str, Any] = {
+                "_key": f"r{record_id}",
+                CREATED_AT_COLUMN: created.astimezone(UTC).isoformat(),
+            }
             for field_key, schema in kept:
                 value = data.get(field_key)
                 if value is None or value == "" or value == []:
@@ -311,6 +318,7 @@ def _records(
         "as_of": datetime.now(UTC).date().isoformat(),
         "locales": [locale],
         "forms": order,
+        "shift_dates": False,
     }
 
 

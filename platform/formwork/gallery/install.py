@@ -28,7 +28,16 @@ from form_engine.dialect import label
 from formwork.automation.outbox import OPT_OUT_KEY
 from formwork.db import utcnow
 from formwork.gallery.keys import free_key, rewrite
-from formwork.gallery.sample_data import convert_row, created_at, shift_days
+from formwork.gallery.sample_data import (
+    CREATED_AT_COLUMN,
+    convert_row,
+    created_at,
+    exported_created_at,
+    insertion_rounds,
+    link_cell_keys,
+    self_link_keys,
+    shift_days,
+)
 from formwork.models import App, Automation, Form, InstalledTemplate, TierScheme, ValueModel
 from formwork.services import apps, audit, automations, publishing, records, reports
 from formwork.services.errors import Conflict, Invalid, NotFound
@@ -451,35 +460,84 @@ class _Steps:
             return
         locale = self.installation.sample_locale
         assert locale is not None
-        as_of = self.bundle.manifest["sample_data"]["as_of"]
-        shift = shift_days(as_of, tiers.workspace_today(self.actor.workspace))
+        sample = self.bundle.manifest["sample_data"]
+        # Sample data moves to today; an exported app's own records keep their dates.
+        shift = (
+            shift_days(sample["as_of"], tiers.workspace_today(self.actor.workspace))
+            if sample.get("shift_dates", True)
+            else 0
+        )
         document = self.bundle.forms[key]
+        form = self._form(key)
         rows = self.bundle.sample_rows(locale, key)
         row_keys = [row.pop("_key") for row in rows]
-        data = [convert_row(row, document, shift=shift, linked_ids=rows_done) for row in rows]
-        dated_by = (self.bundle.manifest["sample_data"].get("created_at") or {}).get(key)
-        created = (
-            [created_at(values.get(dated_by), self.actor.workspace.zone) for values in data]
-            if dated_by
-            else None
+        stamps = [exported_created_at(row.pop(CREATED_AT_COLUMN, None), shift) for row in rows]
+        dated_by = (sample.get("created_at") or {}).get(key)
+        # Links to rows of the same file need those rows' ids: insert in rounds, targets
+        # first; rows caught in a circle of such links are linked once all exist.
+        self_links = self_link_keys(document, key)
+        multiple = {f: document["properties"][f].get("type") == "array" for f in self_links}
+        later = [{f: row.pop(f) for f in self_links if f in row} for row in rows]
+        rounds, circled = insertion_rounds(
+            row_keys,
+            [
+                {t for f, text in cells.items() for t in link_cell_keys(text, multiple[f])}
+                for cells in later
+            ],
         )
+        ids: dict[str, int] = {}
+        linked_ids = {**rows_done, key: ids}
         self._analyze()
         # Sample data is history, not news: its events are stored but fire nothing.
         self.session.info[OPT_OUT_KEY] = True
         try:
-            ids = records.bulk_create(
-                self.session,
-                self.actor,
-                self._form(key),
-                data,
-                source="json",
-                fire_automations=False,
-                commit=False,
-                created_at=created,
-            )
+            for batch, with_links in [*((r, True) for r in rounds), (circled, False)]:
+                data = [
+                    convert_row(
+                        {**rows[i], **(later[i] if with_links else {})},
+                        document,
+                        shift=shift,
+                        linked_ids=linked_ids,
+                    )
+                    for i in batch
+                ]
+                created = [
+                    stamps[i]
+                    or (
+                        created_at(values.get(dated_by), self.actor.workspace.zone)
+                        if dated_by
+                        else None
+                    )
+                    for i, values in zip(batch, data, strict=True)
+                ]
+                inserted = records.bulk_create(
+                    self.session,
+                    self.actor,
+                    form,
+                    data,
+                    source="json",
+                    fire_automations=False,
+                    commit=False,
+                    created_at=created,
+                )
+                ids.update(zip((row_keys[i] for i in batch), inserted, strict=True))
+            for i in circled:
+                if later[i]:
+                    links = convert_row(later[i], document, shift=0, linked_ids=linked_ids)
+                    records.update_record(
+                        self.session,
+                        self.actor,
+                        form,
+                        ids[row_keys[i]],
+                        links,
+                        expected_version=1,
+                        source="json",
+                        partial=True,
+                        commit=False,
+                    )
         finally:
             self.session.info.pop(OPT_OUT_KEY, None)
-        rows_done[key] = dict(zip(row_keys, ids, strict=True))
+        rows_done[key] = ids
         self._save_key_map()
 
     def _analyze(self) -> None:

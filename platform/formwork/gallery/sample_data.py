@@ -2,15 +2,19 @@
 
 Cells are text; the form document says what each becomes: numbers, booleans, JSON lists,
 links (the ``_key`` of a row inserted earlier → its record id), and dates and date-times
-shifted by ``shift`` days so that sample data always ends today.
+shifted by ``shift`` days so that sample data always ends today (an exported app's own
+records keep their dates: its manifest says ``"shift_dates": false``). The optional
+``_created_at`` column says when a row's record was created (exports carry it).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+
+from templates_library.loader import CREATED_AT_COLUMN
 
 
 class SampleDataError(ValueError):
@@ -31,6 +35,55 @@ def created_at(value: Any, zone: tzinfo) -> datetime | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).astimezone(UTC)
 
 
+def exported_created_at(text: str | None, shift: int) -> datetime | None:
+    """A ``_created_at`` cell (ISO date-time with an offset) moved by ``shift`` days."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise SampleDataError(f"{CREATED_AT_COLUMN}: cannot read {text!r}") from exc
+    if moment.tzinfo is None:
+        raise SampleDataError(f"{CREATED_AT_COLUMN}: {text!r} has no UTC offset")
+    return (moment + timedelta(days=shift)).astimezone(UTC)
+
+
+def self_link_keys(document: Mapping[str, Any], form_key: str) -> list[str]:
+    """Link fields of the form that point to its own records (a customer referred by
+    another customer): their targets are rows of the same file."""
+    properties: Mapping[str, Any] = document.get("properties") or {}
+    return [
+        key
+        for key, schema in properties.items()
+        if schema.get("x-field") == "link" and (schema.get("x-link") or {}).get("form") == form_key
+    ]
+
+
+def insertion_rounds(
+    row_keys: Sequence[str], targets: Sequence[set[str]]
+) -> tuple[list[list[int]], list[int]]:
+    """Row indexes in rounds such that every row's self-link ``targets`` are inserted in
+    an earlier round, and the rows caught in a circle of such links (A → B → A), which
+    must be inserted first and linked afterwards.
+
+    A target that is no row of the file is left to :func:`convert_row` to report.
+    """
+    known = set(row_keys)
+    # A row linking to itself waits forever, so it is linked afterwards like a circle.
+    waiting = {i: {t for t in targets[i] if t in known} for i in range(len(row_keys))}
+    done: set[str] = set()
+    rounds: list[list[int]] = []
+    while waiting:
+        ready = [i for i, needs in waiting.items() if needs <= done]
+        if not ready:
+            break
+        rounds.append(ready)
+        for i in ready:
+            del waiting[i]
+            done.add(row_keys[i])
+    return rounds, sorted(waiting)
+
+
 def shift_days(as_of: str, today: date) -> int:
     return (today - date.fromisoformat(as_of)).days
 
@@ -48,9 +101,19 @@ def _shift_datetime(text: str, shift: int) -> str:
     return (datetime.fromisoformat(text) + timedelta(days=shift)).isoformat()
 
 
+def link_cell_keys(text: str, multiple: bool) -> list[str]:
+    """The row keys a link cell names: one key, or a JSON array of keys."""
+    try:
+        keys = json.loads(text) if multiple else [text]
+    except ValueError as exc:
+        raise SampleDataError(f"cannot read the link cell {text!r} ({exc})") from exc
+    if not isinstance(keys, list):
+        raise SampleDataError(f"the link cell {text!r} is not a list of keys")
+    return [str(key) for key in keys]
+
+
 def _link(text: str, targets: Mapping[str, int], multiple: bool) -> int | list[int]:
-    keys = json.loads(text) if multiple else [text]
-    ids = [targets[str(key)] for key in keys]
+    ids = [targets[key] for key in link_cell_keys(text, multiple)]
     return ids if multiple else ids[0]
 
 
