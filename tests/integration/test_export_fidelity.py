@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from formwork.gallery import install as installer
 from formwork.gallery.sample_data import SampleDataError, insertion_rounds
 from formwork.models import Form, InstalledTemplate, Record, RecordLink
 from formwork.services.scope import Actor, actor_for
+from formwork.value import tiers
 from templates_library import bundle_from_files, load_zip
 from tests.conftest import Factory
 
@@ -127,12 +128,17 @@ def test_rounds_put_link_targets_first_and_set_circles_aside() -> None:
     assert rounds == [[1], [2], [0]] and circled == []
 
 
-def test_links_within_a_form_install_in_any_direction(app: Flask, factory: Factory) -> None:
+def _installed_people(app: Flask, factory: Factory) -> tuple[dict[str, Any], date]:
+    """The people of the template installed with its sample data, and the install day."""
     with app.app_context():
         session = db.session()
         actor = _actor(session, factory, "Acme")
         installation = installer.install(session, actor, _bundle(), sample_locale="en")
-        people = _people(session, installation)
+        return _people(session, installation), tiers.workspace_today(actor.workspace)
+
+
+def test_links_within_a_form_install_in_any_direction(app: Flask, factory: Factory) -> None:
+    people, _today = _installed_people(app, factory)
     assert {name: person["mentor"] for name, person in people.items()} == {
         "Ann": "Cy",
         "Bo": "Bo",
@@ -205,21 +211,6 @@ def test_export_then_import_weeks_later_keeps_values_links_dates_and_creation_ti
 
 def test_library_sample_data_still_moves_to_the_install_day(app: Flask, factory: Factory) -> None:
     """Templates' demo data is not people's data: it keeps ending on the install day."""
-    with app.app_context():
-        session = db.session()
-        actor = _actor(session, factory, "Acme")
-        installation = installer.install(session, actor, _bundle(), sample_locale="en")
-        people = _people(session, installation)
-    as_of = datetime.fromisoformat(MANIFEST["sample_data"]["as_of"]).date()
-    shift = (datetime.now(UTC).date() - as_of).days
-    expected = (datetime(2026, 10, 6).date() + timedelta(days=shift)).isoformat()
-    # The workspace's today may differ from UTC's by a day.
-    assert (
-        abs(
-            (
-                datetime.fromisoformat(people["Fay"]["joined"]).date()
-                - datetime.fromisoformat(expected).date()
-            ).days
-        )
-        <= 1
-    )
+    people, today = _installed_people(app, factory)
+    shift = today - date.fromisoformat(MANIFEST["sample_data"]["as_of"])
+    assert people["Fay"]["joined"] == (date(2026, 10, 6) + shift).isoformat()
