@@ -30,7 +30,7 @@ _LABELS = frozenset({"title", "x-titles"})
 _TYPES = frozenset({"x-field", "type"})
 # Keywords kept through change_field_type: what the field is called, shown and keyed by.
 _CARRIED: tuple[str, ...] = ("title", "x-titles", "description", "x-descriptions")
-_CARRIED += ("x-aliases", "x-unique", "x-visible-if", "x-required-if")
+_CARRIED += ("x-aliases", "x-unique", "x-internal", "x-visible-if", "x-required-if")
 _UPPER = frozenset({"maxLength", "maxItems", "maximum", "exclusiveMaximum"})
 _LOWER = frozenset({"minLength", "minItems", "minimum", "exclusiveMinimum"})
 _OTHER = frozenset({"pattern", "format", "multipleOf", "const", "uniqueItems", "properties"})

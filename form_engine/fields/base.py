@@ -33,6 +33,7 @@ _COMMON_OPTIONS = {
     "descriptions": "x-descriptions",
     "default": "default",
     "unique": "x-unique",
+    "internal": "x-internal",
     "aliases": "x-aliases",
     "visible_if": "x-visible-if",
     "required_if": "x-required-if",
@@ -128,8 +129,9 @@ class FieldType:
 
         Args:
             **options: ``title``, ``titles`` ({locale: text}), ``description``,
-                ``descriptions``, ``default``, ``unique``, ``aliases``, ``visible_if``,
-                ``required_if`` and the type's own options (see ``options``).
+                ``descriptions``, ``default``, ``unique``, ``internal``, ``aliases``,
+                ``visible_if``, ``required_if`` and the type's own options (see
+                ``options``).
 
         Raises:
             FormEngineError: an option this type does not know, or a bad option value.

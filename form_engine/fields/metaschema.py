@@ -32,6 +32,8 @@ FIELD: dict[str, Any] = {
         "description": {"type": "string", "maxLength": 10000},
         "x-descriptions": _TEXTS,
         "x-unique": {"type": "boolean"},
+        # Staff only: public links and survey invitations never show or take it.
+        "x-internal": {"type": "boolean"},
         "x-visible-if": _CONDITION,
         "x-required-if": _CONDITION,
         "x-aliases": {"type": "array", "items": _KEY, "uniqueItems": True},

@@ -445,6 +445,42 @@ def test_fields_are_moved_by_dragging_archived_and_restored(open_page: PageFacto
     expect_saved(page)
 
 
+def test_a_staff_only_field_keeps_its_mark_after_a_reload_and_loses_it_unticked(
+    open_page: PageFactory,
+) -> None:
+    """The "Staff only" box round-trips through the saved draft; link fields (never
+    shown to respondents anyway) do not offer it."""
+    page = open_page()
+    workspace_id = sign_up_with_workspace(page, "Lin")
+    url = create_form(page, workspace_id, "Service", "Visits")
+    page.locator(".fw-palette-item[data-type='textarea']").click()
+    set_label(page, "Staff note")
+    staff_only = properties(page).get_by_label("Staff only", exact=True)
+    expect(staff_only).not_to_be_checked()
+    staff_only.check()
+    note = page.locator("li.fw-item[data-key='staff_note']")
+    expect(note.locator("[data-badge=internal]")).to_have_text("Staff only")
+    expect_saved(page)
+    draft = page.request.get(url + "state").json()["draft"]
+    assert draft["properties"]["staff_note"]["x-internal"] is True
+
+    page.reload()
+    wait_ready(page)
+    expect(note.locator("[data-badge=internal]")).to_have_text("Staff only")
+    note.locator(".fw-item-key").click()
+    staff_only = properties(page).get_by_label("Staff only", exact=True)
+    expect(staff_only).to_be_checked()
+    staff_only.uncheck()
+    expect(note.locator("[data-badge=internal]")).to_have_count(0)
+    expect_saved(page)
+    draft = page.request.get(url + "state").json()["draft"]
+    assert "x-internal" not in draft["properties"]["staff_note"]
+
+    page.locator(".fw-palette-item[data-type='link']").click()
+    expect(properties(page).get_by_label("Required", exact=True)).to_be_visible()
+    expect(properties(page).get_by_label("Staff only", exact=True)).to_have_count(0)
+
+
 KEY_CASES = [
     ("Customer name", []),
     ("客户名称", []),

@@ -2,10 +2,11 @@
 
 An admin sets when the link is open, how many responses it takes, the thank-you text
 and which fields a *signed* URL parameter may fill (``prefill``) — some of them not shown
-to the respondent at all (``hidden``, e.g. a campaign code). The parameter is signed
-with the app's ``SECRET_KEY`` (itsdangerous, salted per link) over the link's slug and
-the values: a respondent can neither change the values nor move them to another link.
-Unsigned parameters never set anything.
+to the respondent at all (``hidden``, e.g. a campaign code). Fields marked staff only
+(``x-internal``) are never shown either: only a signed prefill sets them. The parameter
+is signed with the app's ``SECRET_KEY`` (itsdangerous, salted per link) over the link's
+slug and the values: a respondent can neither change the values nor move them to
+another link. Unsigned parameters never set anything.
 
 A response goes through the records service like an internal entry (same validation,
 computed fields, ``created`` event) plus a ``form_submitted`` event, and advances the
@@ -36,11 +37,12 @@ from formwork.services import records
 from formwork.services.errors import Invalid, PlatformError
 from formwork.services.form_runtime import FormRuntime, runtime_for
 from formwork.services.public_link_settings import (
-    NOT_PUBLIC_TYPES,
     get_link,
     input_keys,
+    internal_keys,
     prefill_keys,
     save_link,
+    unseen_keys,
 )
 from formwork.services.records import Respondent
 
@@ -51,6 +53,7 @@ __all__ = [
     "fixed_keys",
     "get_link",
     "input_keys",
+    "internal_keys",
     "link_state",
     "open_public",
     "prefill_keys",
@@ -61,6 +64,7 @@ __all__ = [
     "signed_prefill_url",
     "submit_public",
     "thank_you_text",
+    "unseen_keys",
 ]
 
 STATES = ("open", "not_open_yet", "closed", "full", "disabled")
@@ -103,21 +107,19 @@ class PublicForm:
 
 
 def respondent_keys(runtime: FormRuntime, link: PublicLink | None = None) -> set[str]:
-    """Fields a respondent fills in: input fields except links, members and attachments,
-    and except those a link fixes (hidden, or prefilled but not showable)."""
-    types = {key: kind.key for key, _schema, kind in runtime.compiled.fields}
+    """Fields a respondent fills in: input fields except links, members, attachments and
+    staff-only fields (``x-internal``), and except those a link fixes (hidden, or
+    prefilled but not showable)."""
+    unseen = unseen_keys(runtime)
     fixed = fixed_keys(runtime, link) if link is not None else set()
-    return {
-        key
-        for key in input_keys(runtime)
-        if types[key] not in NOT_PUBLIC_TYPES and key not in fixed
-    }
+    return {key for key in input_keys(runtime) if key not in unseen and key not in fixed}
 
 
 def fixed_keys(runtime: FormRuntime, link: PublicLink) -> set[str]:
-    """Prefilled fields whose value only the signed link sets."""
-    types = {key: kind.key for key, _schema, kind in runtime.compiled.fields}
-    return {key for key in link.prefill if key in link.hidden or types.get(key) in NOT_PUBLIC_TYPES}
+    """Prefilled fields whose value only the signed link sets: hidden ones, and those a
+    respondent never sees (links, members, staff-only fields)."""
+    unseen = unseen_keys(runtime)
+    return {key for key in link.prefill if key in link.hidden or key in unseen}
 
 
 # -- URLs and signatures -----------------------------------------------------------------

@@ -10,9 +10,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from form_engine.dialect import label
 from formwork.db import utcnow
 from formwork.models import PublicLink
 from formwork.services import apps, audit
@@ -28,6 +30,8 @@ NOT_PREFILLED = frozenset({"attachment", "subform", "address"})
 # Field types a respondent never sees: they would show workspace data (members, other
 # records) or take files from strangers. A signed prefill may still set link/member.
 NOT_PUBLIC_TYPES = frozenset({"link", "member", "attachment"})
+# The form designer's "staff only" switch: a field of any type respondents never see.
+INTERNAL = "x-internal"
 
 
 def get_link(session: Session, actor: Actor, form_id: int) -> PublicLink | None:
@@ -177,6 +181,19 @@ def input_keys(runtime: FormRuntime) -> list[str]:
     ]
 
 
+def internal_keys(runtime: FormRuntime) -> set[str]:
+    """Fields marked staff only (``x-internal: true``)."""
+    return {key for key, schema, _kind in runtime.compiled.fields if schema.get(INTERNAL) is True}
+
+
+def unseen_keys(runtime: FormRuntime) -> set[str]:
+    """Input fields a respondent never sees or sets: link, member and attachment fields,
+    and staff-only ones. Only a signed prefill can give them a value."""
+    types = {key: kind.key for key, _schema, kind in runtime.compiled.fields}
+    internal = internal_keys(runtime)
+    return {key for key in input_keys(runtime) if types[key] in NOT_PUBLIC_TYPES or key in internal}
+
+
 def prefill_keys(runtime: FormRuntime) -> list[str]:
     """Input fields a URL parameter can fill: one value or a list of choices (not files,
     subform rows or the parts of an address)."""
@@ -188,13 +205,33 @@ def _answerable(runtime: FormRuntime, prefilled: list[str]) -> None:
     """A required field respondents cannot see must come from the signed link, else no
     response could ever be stored."""
     required = set(runtime.document.get("required") or ())
-    for key, schema, kind in runtime.compiled.fields:
-        if key in required and kind.key in NOT_PUBLIC_TYPES and key not in prefilled:
-            raise Invalid(
-                _l(
-                    "“%(field)s” is required but respondents cannot fill it in: prefill it "
-                    "through the link, or make it optional.",
-                    field=str(schema.get("title") or key),
-                ),
-                field="prefill",
+    unseen, internal = unseen_keys(runtime), internal_keys(runtime)
+    prefillable = set(prefill_keys(runtime))
+    for key, schema, _kind in runtime.compiled.fields:
+        if key not in required or key not in unseen or key in prefilled:
+            continue
+        name = _field_label(schema, key)
+        if key in internal and key in prefillable:
+            message = _l(
+                "“%(field)s” is required and staff only, so respondents cannot fill it in: "
+                "prefill it through the link, make it optional, or show it to respondents.",
+                field=name,
             )
+        elif key in internal:
+            message = _l(
+                "“%(field)s” is required and staff only, so respondents cannot fill it in: "
+                "make it optional, or show it to respondents.",
+                field=name,
+            )
+        else:
+            message = _l(
+                "“%(field)s” is required but respondents cannot fill it in: prefill it "
+                "through the link, or make it optional.",
+                field=name,
+            )
+        raise Invalid(message, field="prefill")
+
+
+def _field_label(schema: Mapping[str, Any], key: str) -> LazyString:
+    """The field's label in the language the message is shown in."""
+    return LazyString(lambda: label(schema, str(get_locale() or "en"), key))

@@ -133,7 +133,9 @@ def answer_invitation(
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         session.rollback()
         raise InvitationUnavailable(open_invitation(session, token, now=now).state)
-    raw = {k: v for k, v in form_data.items() if k in respondent_keys(runtime)}
+    # Links, members, attachments and staff-only fields are never taken from the post.
+    allowed = respondent_keys(runtime)
+    raw = {k: v for k, v in form_data.items() if k in allowed}
     customer = _customer(session, invitation)
     link = survey_links(runtime).get(customer[1]) if customer is not None else None
     if customer is not None and link is not None:

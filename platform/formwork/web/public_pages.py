@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from functools import wraps
 from typing import Any
 
@@ -13,10 +14,20 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
+from form_engine.conditions import (
+    EvalContext,
+    Literal,
+    Node,
+    Op,
+    evaluate,
+    referenced_fields,
+    to_json,
+)
+from form_engine.conditions.nodes import LOGIC
 from form_engine.dialect import label
 from form_engine.messages import normalise_locale
 from formwork.services.form_runtime import FormRuntime
-from formwork.web.record_forms import RecordForm, form_class_for, input_data
+from formwork.web.record_forms import FieldSpec, RecordForm, form_class_for, input_data
 from formwork.web.record_input import (
     hidden_keys,
     input_values,
@@ -157,12 +168,75 @@ def respondent_page(
         "specs": shown,
         "hidden": hidden,
         "required_now": required_now(runtime, data, hidden),
-        "config": page_config(runtime, shown),
+        "config": _respondent_config(runtime, shown, fixed),
         "title": label(runtime.document, locale, runtime.document.get("title") or ""),
         "intro": _intro(runtime, locale),
         "honeypot": HONEYPOT,
         "locale": locale,
     }
+
+
+def _respondent_config(
+    runtime: FormRuntime, shown: list[FieldSpec], fixed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The live-condition config for the fields on the page only.
+
+    Fields a respondent never sees (staff-only, links, members, computed) have no input
+    on the page, so the script cannot read them; the server can (a signed prefill, an
+    unticked box). Each part of a rule that reads only such fields is decided here and
+    sent as ``true``/``false``: the page then hides what the server will hide, and their
+    keys, values and own rules never reach the respondent.
+    """
+    config = page_config(runtime, shown)
+    on_page = {spec.key for spec in shown}
+    unseen = _settleable(runtime, on_page)
+    values = _server_values(runtime, unseen, fixed)
+    config["kinds"] = {key: kind for key, kind in config["kinds"].items() if key in on_page}
+    for name, rules in (("visibleIf", runtime.visible_if), ("requiredIf", runtime.required_if)):
+        config[name] = {
+            key: to_json(_settle(rule, unseen, values))
+            for key, rule in rules.items()
+            if key in on_page
+        }
+    return config
+
+
+def _settleable(runtime: FormRuntime, on_page: set[str]) -> set[str]:
+    """Fields off the page whose visibility depends on no field on the page."""
+    found = {key for key, _schema, _kind in runtime.compiled.fields} - on_page
+    changed = True
+    while changed:
+        changed = False
+        for key in list(found):
+            rule = runtime.visible_if.get(key)
+            if rule is not None and not referenced_fields(rule) <= found:
+                found.discard(key)
+                changed = True
+    return found
+
+
+def _server_values(
+    runtime: FormRuntime, unseen: set[str], fixed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What the server reads for those fields on submit: the signed prefill, an unposted
+    checkbox as false, minus the fields their own rules hide."""
+    data = {key: value for key, value in input_values(runtime, fixed).items() if key in unseen}
+    hidden = hidden_keys(runtime, data) & unseen
+    checkboxes = {key for key, _s, kind in runtime.compiled.fields if kind.key == "checkbox"}
+    values = {key: value for key, value in data.items() if key not in hidden}
+    values.update({key: False for key in hidden & checkboxes})
+    return values
+
+
+def _settle(node: Node, unseen: set[str], values: Mapping[str, Any]) -> Node:
+    """``node`` with each predicate that reads only ``unseen`` fields replaced by its
+    outcome for ``values``."""
+    if isinstance(node, Op) and node.name in LOGIC:
+        return Op(node.name, tuple(_settle(arg, unseen, values) for arg in node.args))
+    read = referenced_fields(node)
+    if read and read <= unseen:
+        return Literal(evaluate(node, values, context=EvalContext(today=date.today())))
+    return node
 
 
 def _intro(runtime: FormRuntime, locale: str) -> str:

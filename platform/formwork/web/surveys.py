@@ -169,6 +169,8 @@ def _render_share(
         can_write=actor.role.at_least(Role.MEMBER),
         zone_name=actor.workspace.zone.key,
         prefill_inputs=_prefill_inputs(session, actor, runtime, link),
+        # Links, members and staff-only fields are never shown: "hidden" goes without saying.
+        never_shown=public_forms.unseen_keys(runtime),
         prefilled=prefilled,
         prefill_values=prefill_values or {},
         prefill_errors=prefill_errors or {},

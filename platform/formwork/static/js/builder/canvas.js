@@ -207,6 +207,7 @@ export function mountCanvas(container, store, S, { announce, onArchive, conditio
     const badges = [];
     if (type && type.computed) badges.push(h("span", { class: "badge text-bg-light border", text: S.computed }));
     if (schema["x-unique"]) badges.push(h("span", { class: "badge text-bg-light border", text: S.unique }));
+    if (schema["x-internal"] === true) badges.push(h("span", { class: "badge text-bg-light border", dataset: { badge: "internal" }, text: S.staff_only_label }));
     const fields = store.conditionFields(key);
     if (schema["x-visible-if"]) {
       badges.push(h("span", { class: "badge fw-badge-rule", text: fmt(S.shown_when, { condition: describeCondition(schema["x-visible-if"], fields, conditionStrings, store.locale) }) }));

@@ -11,6 +11,8 @@ import { optionsEditor } from "./options.js";
 import { linkSettings, lookupSettings, rollupSettings, subformSettings } from "./relations.js";
 
 const UNIQUE_TYPES = new Set(["text", "email", "phone", "url", "number", "money"]);
+// Respondents never see these types anyway (services/public_link_settings.py NOT_PUBLIC_TYPES).
+const NEVER_PUBLIC_TYPES = new Set(["link", "member", "attachment"]);
 const DEFAULT_TYPES = new Set(["text", "textarea", "email", "phone", "url", "number", "money", "percent", "rating", "nps", "date", "datetime", "select", "checkbox"]);
 const CURRENCIES = ["CNY", "USD", "EUR", "HKD", "JPY", "GBP", "SGD", "TWD"];
 const KEY_ERRORS = { key_published: "key_error_published", key_invalid: "key_error_invalid", key_taken: "key_error_taken" };
@@ -154,6 +156,11 @@ export function mountProperties(container, store, S, { announce, onArchive, cond
     const rows = [];
     if (!type.computed && !type.layout) {
       rows.push(checkRow({ label: S.required, name: "required", checked: store.isRequired(key), onChange: (checked) => { store.setRequired(getKey(), checked); } }).row);
+    }
+    if (!type.computed && !type.layout && !NEVER_PUBLIC_TYPES.has(kind)) {
+      // Stored only when ticked: an absent keyword is the default (shown to respondents).
+      rows.push(checkRow({ label: S.staff_only_label, name: "internal", help: S.staff_only_help, checked: schema["x-internal"] === true,
+        onChange: (checked) => store.setKeyword(getKey(), "x-internal", checked || undefined) }).row);
     }
     if (UNIQUE_TYPES.has(kind)) {
       rows.push(checkRow({ label: S.unique_label, name: "unique", help: S.unique_help, checked: Boolean(schema["x-unique"]), onChange: (checked) => store.setKeyword(getKey(), "x-unique", checked || undefined) }).row);
