@@ -4,6 +4,11 @@ Planning renders templates and turns relative times into instants; the platform'
 action handlers execute the plan. ``inputs`` are JSON-ready and shown in the run log,
 so they never carry a secret: a webhook's plan says ``"signed": true`` and the handler
 reads the secret from the action's ``config`` itself.
+
+Texts people read (a follow-up's title and notes, a notification's title and body, which
+e-mails reuse) are rendered with the host's ``display`` hook, so a choice field shows its
+option label; everything that is data — values written to records, tags, webhook
+payloads — keeps the stored values.
 """
 
 from __future__ import annotations
@@ -11,26 +16,41 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from workflow_engine.checks import parse_time
 from workflow_engine.model import ALL_ACTION_TYPES, Action, PlannedAction
 from workflow_engine.summaries import summarize
-from workflow_engine.templating import json_ready, render_text, render_value, utc_text
+from workflow_engine.templating import Display, json_ready, render_text, render_value, utc_text
 
-__all__ = ["ALL_ACTION_TYPES", "PlannedAction", "due_at", "plan_action", "summarize"]
+__all__ = [
+    "ALL_ACTION_TYPES",
+    "TEXT_ACTIONS",
+    "PlannedAction",
+    "due_at",
+    "plan_action",
+    "summarize",
+]
+
+# Action types with texts people read, and the person spec naming who reads them: the
+# host picks the language of those texts (option labels) from that person.
+TEXT_ACTIONS: Mapping[str, str] = MappingProxyType({"create_task": "assignee", "notify": "to"})
 
 MAX_TITLE = 300
 MAX_BODY = 10_000
 MAX_TAG = 100
 
 Inputs = dict[str, Any]
+Planner = Callable[[Mapping[str, Any], Mapping[str, Any], datetime, Display | None], Inputs]
 
 
-def _text(template: Any, context: Mapping[str, Any], limit: int) -> str:
+def _text(
+    template: Any, context: Mapping[str, Any], limit: int, display: Display | None = None
+) -> str:
     if not isinstance(template, str):
         return ""
-    return render_text(template, context).strip()[:limit]
+    return render_text(template, context, display=display).strip()[:limit]
 
 
 def _person(spec: Any) -> dict[str, Any]:
@@ -65,11 +85,15 @@ def _target(config: Mapping[str, Any], inputs: Inputs) -> Inputs:
     return inputs
 
 
-def _update_record(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _update_record(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     return _target(config, {"values": render_value(config.get("values", {}), context)})
 
 
-def _create_record(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _create_record(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     return {
         "form": config.get("form"),
         "values": render_value(config.get("values", {}), context),
@@ -77,14 +101,18 @@ def _create_record(config: Mapping[str, Any], context: Mapping[str, Any], now: d
     }
 
 
-def _assign_owner(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _assign_owner(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     if "role" in config:
         # The pool is resolved when the step runs: whoever holds the role then.
         return {"mode": config.get("mode"), "role": config["role"]}
     return {"mode": config.get("mode"), "members": list(config.get("members", []))}
 
 
-def _create_task(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _create_task(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     due = config.get("due")
     when = due_at(due, now) if isinstance(due, Mapping) else None
     remind = config.get("remind_before_minutes")
@@ -92,8 +120,8 @@ def _create_task(config: Mapping[str, Any], context: Mapping[str, Any], now: dat
         when - timedelta(minutes=remind) if when is not None and remind is not None else None
     )
     inputs = {
-        "title": _text(config.get("title"), context, MAX_TITLE),
-        "notes": _text(config.get("notes", ""), context, MAX_BODY),
+        "title": _text(config.get("title"), context, MAX_TITLE, display),
+        "notes": _text(config.get("notes", ""), context, MAX_BODY, display),
         "assignee": _person(config.get("assignee")),
         "due_at": utc_text(when) if when is not None else None,
         "remind_at": utc_text(remind_at) if remind_at is not None else None,
@@ -103,20 +131,27 @@ def _create_task(config: Mapping[str, Any], context: Mapping[str, Any], now: dat
     return _target(config, inputs)
 
 
-def _notify(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _notify(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     return {
         "to": _person(config.get("to")),
-        "title": _text(config.get("title"), context, MAX_TITLE),
-        "body": _text(config.get("body", ""), context, MAX_BODY),
+        "title": _text(config.get("title"), context, MAX_TITLE, display),
+        "body": _text(config.get("body", ""), context, MAX_BODY, display),
         "email": bool(config.get("email", False)),
     }
 
 
-def _tag(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _tag(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
+    # A tag is stored in the record: it keeps the stored value, like update_record.
     return {"field": config.get("field"), "tag": _text(config.get("tag"), context, MAX_TAG)}
 
 
-def _webhook(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _webhook(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     if "payload" in config:
         payload = render_value(config["payload"], context)
     else:
@@ -128,25 +163,29 @@ def _webhook(config: Mapping[str, Any], context: Mapping[str, Any], now: datetim
     }
 
 
-def _wait(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _wait(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     minutes = config.get("minutes", 0) + 60 * config.get("hours", 0)
     return {"seconds": 60 * (minutes + 24 * 60 * config.get("days", 0))}
 
 
 def _recompute_tiers(
-    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
 ) -> Inputs:
     return {"scheme": config.get("scheme")}
 
 
-def _send_survey(config: Mapping[str, Any], context: Mapping[str, Any], now: datetime) -> Inputs:
+def _send_survey(
+    config: Mapping[str, Any], context: Mapping[str, Any], now: datetime, display: Display | None
+) -> Inputs:
     inputs = {"form": config.get("form"), "expires_days": config.get("expires_days")}
     if config.get("remind_after_days") is not None:
         inputs["remind_after_days"] = config["remind_after_days"]
     return _target(config, inputs)
 
 
-_PLANNERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], datetime], Inputs]] = {
+_PLANNERS: dict[str, Planner] = {
     "update_record": _update_record,
     "create_record": _create_record,
     "assign_owner": _assign_owner,
@@ -160,9 +199,16 @@ _PLANNERS: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any], datetime], 
     "send_survey": _send_survey,
 }
 assert set(_PLANNERS) == ALL_ACTION_TYPES
+assert set(TEXT_ACTIONS) <= ALL_ACTION_TYPES
 
 
-def plan_action(action: Action, context: Mapping[str, Any], *, now: datetime) -> PlannedAction:
+def plan_action(
+    action: Action,
+    context: Mapping[str, Any],
+    *,
+    now: datetime,
+    display: Display | None = None,
+) -> PlannedAction:
     """Render an action's templates and resolve its relative times.
 
     Inputs per type: update_record ``{values}``; create_record ``{form, values,
@@ -179,11 +225,17 @@ def plan_action(action: Action, context: Mapping[str, Any], *, now: datetime) ->
     included: the platform resolves them when the step runs. Titles are cut to 300
     characters.
 
+    Only the texts people read — create_task ``title`` and ``notes``, notify ``title``
+    and ``body`` (the action types in ``TEXT_ACTIONS``) — go through ``display``; values,
+    tags and payloads keep the context's data as it is.
+
     Args:
         action: A checked action (from ``parse_automation``).
         context: The run's template context (record, trigger, workspace, today, now,
             steps).
         now: The current time, an aware datetime in the workspace's time zone.
+        display: The host's hook for values in texts people read (see
+            ``templating.Display``), e.g. option labels in the reader's language.
 
     Raises:
         ValueError: ``now`` is naive, or the action type is unknown (programming errors).
@@ -193,4 +245,4 @@ def plan_action(action: Action, context: Mapping[str, Any], *, now: datetime) ->
     planner = _PLANNERS.get(action.type)
     if planner is None:
         raise ValueError(f"unknown action type {action.type!r}")
-    return PlannedAction(type=action.type, inputs=planner(action.config, context, now))
+    return PlannedAction(type=action.type, inputs=planner(action.config, context, now, display))

@@ -14,6 +14,11 @@ Limits: 5,000 characters and 50 placeholders per template.
 Rendering never fails on the data: a missing value, or date arithmetic on a value that
 is not a date, gives ``None`` (rendered as ``""`` in text). Only a malformed template
 raises ``TemplateError`` — documents are checked when saved, so at run time it does not.
+
+Texts people read may show some values differently from the data (a choice field's
+option label instead of its stored value): ``render_text`` takes an optional ``display``
+hook from the host. It is only ever handed a resolved path and value — the template
+syntax does not change and nothing in it can reach the hook.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import calendar
 import difflib
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -44,6 +49,11 @@ _INNER = re.compile(
 _FIRST = re.compile(r"[a-z_][a-z0-9_]*")
 _SEGMENT = re.compile(r"[a-z_][a-z0-9_]*|[0-9]+")
 _DATETIME_PREFIX = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}")
+
+Display = Callable[[tuple[str, ...], Any], str | None]
+"""How the host shows a value in a text: ``display(path, value)`` gets a placeholder's
+path (``("record", "level")``) and its value (never None, never a shifted date) and
+returns the text to show, or None for the default (``text_of``). It must not raise."""
 
 
 @dataclass(frozen=True)
@@ -286,18 +296,32 @@ def text_of(value: Any) -> str:
     return ""
 
 
-def render_text(template: str, context: Mapping[str, Any]) -> str:
+def _shown(placeholder: Placeholder, context: Mapping[str, Any], display: Display | None) -> str:
+    value = _value(placeholder, context)
+    # A shifted value is a new date, no longer the field's value: the hook never sees it.
+    if display is not None and value is not None and placeholder.unit is None:
+        text = display(placeholder.path, value)
+        if text is not None:
+            return text
+    return text_of(value)
+
+
+def render_text(
+    template: str, context: Mapping[str, Any], *, display: Display | None = None
+) -> str:
     """Render a template as text (see ``text_of`` for how values look).
 
     Args:
         template: The template string.
         context: The run's context (plain data: mappings, lists, scalars, dates).
+        display: The host's ``Display`` hook for texts people read (option labels);
+            None renders every value with ``text_of``.
 
     Raises:
         TemplateError: the template is malformed (never because of the data).
     """
     return "".join(
-        text_of(_value(part, context)) if isinstance(part, Placeholder) else part
+        _shown(part, context, display) if isinstance(part, Placeholder) else part
         for part in parse_template(template)
     )
 
@@ -308,7 +332,9 @@ def render_value(template: Any, context: Mapping[str, Any]) -> Any:
     A string that is exactly one placeholder (whitespace around it allowed) gives the
     value itself, JSON-ready (``json_ready``): a number stays a number, a date becomes
     ``"YYYY-MM-DD"``, a datetime ``"YYYY-MM-DDTHH:MM:SSZ"``, a missing value None.
-    Other strings are rendered as text (``render_text``); other values are kept.
+    Other strings are rendered as text (``render_text``, with no ``display`` hook: what
+    this renders is data — field values, webhook payloads — so it keeps stored values);
+    other values are kept.
 
     Args:
         template: A string, or a JSON structure whose strings are templates.

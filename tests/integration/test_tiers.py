@@ -560,7 +560,8 @@ def test_tier_changes_fire_tier_changed_automations(crm: TierCrm) -> None:
         tiers.apply_now(session, actor, scheme.id, revision=scheme.revision)
         assert runs_by_status(session, automation.id) == {"succeeded": 1}
         task = session.scalars(select(Task)).one()
-        assert task.title == "Welcome Ann to gold (was silver)" and task.record_id == ids[0]
+        # The tiers read as the tier field's option labels (the owner reads English).
+        assert task.title == "Welcome Ann to Gold (was Silver)" and task.record_id == ids[0]
 
 
 def test_the_checker_knows_the_workspaces_schemes_and_tiers(crm: TierCrm) -> None:

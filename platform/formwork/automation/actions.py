@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from formwork.automation.context import AVAILABLE_ACTIONS
+from formwork.automation.context import AVAILABLE_ACTIONS, linked_record
 from formwork.automation.people import people, person, role_members
 from formwork.db import dialect_insert
 from formwork.models import AutomationCounter, Form, Membership, Record, User, Workspace
@@ -73,18 +73,7 @@ def _target(call: Call) -> Record:
     link = spec.get("link") if isinstance(spec, dict) else None
     if not link:
         return record
-    value = record.data.get(link)
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    target = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        target = call.session.scalar(
-            select(Record).where(
-                Record.workspace_id == call.run.workspace_id,
-                Record.id == value,
-                Record.deleted_at.is_(None),
-            )
-        )
+    target = linked_record(call.session, call.run.workspace_id, record, link)
     if target is None:
         raise ActionFailed(
             _l("The record linked through “%(field)s” does not exist or was deleted.", field=link)

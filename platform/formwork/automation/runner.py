@@ -32,18 +32,19 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from formwork.automation import actions
 from formwork.automation.actions import ActionFailed
-from formwork.automation.context import build_context
+from formwork.automation.context import ChoiceLabels, build_context, text_locale, text_readers
 from formwork.automation.dispatcher import dispatch_pending
 from formwork.automation.outbox import Origin, set_origin
 from formwork.db import begin_write, utcnow
 from formwork.models import Automation, Event, Membership, Record, Run, Step, Workspace
 from formwork.services.errors import Conflict, PlatformError
 from formwork.services.scope import Actor
-from workflow_engine.actions import PlannedAction, plan_action
+from workflow_engine.actions import TEXT_ACTIONS, PlannedAction, plan_action
+from workflow_engine.documents import Action, parse_automation
 from workflow_engine.documents import Automation as ParsedAutomation
-from workflow_engine.documents import parse_automation
 from workflow_engine.errors import WorkflowError
 from workflow_engine.runs import RetryPolicy, idempotency_key
+from workflow_engine.templating import Display
 
 log = logging.getLogger(__name__)
 
@@ -268,7 +269,9 @@ def _next_step(
         try:
             actor = _actor(membership, workspace)
             call = _prepare(session, actor, run, event, workspace, record, parsed, now, key)
-            planned = plan_action(action, call.context, now=call.local_now)
+            planned = plan_action(
+                action, call.context, now=call.local_now, display=_text_display(call, action)
+            )
             call.planned = planned
             call.config = action.config
             step.input = planned.inputs
@@ -351,6 +354,26 @@ class Call:
         # The action's stored configuration (the webhook secret is read from here, never
         # from the rendered inputs, which the run log shows).
         self.config: Mapping[str, Any] = {}
+        # How choice values read in the step's texts (option labels); lazy, so steps
+        # without texts never load a schema.
+        form_id = record.form_id if record is not None else None
+        self.labels = ChoiceLabels(session, run.workspace_id, form_id, context["trigger"])
+
+
+def _text_display(call: Call, action: Action) -> Display | None:
+    """Option labels for the action's texts, in the language of who reads them (one
+    reader's, or the one all readers share; else English). Data keeps stored values."""
+    if action.type not in TEXT_ACTIONS:
+        return None
+    readers = text_readers(
+        call.session,
+        call.run.workspace_id,
+        action.type,
+        action.config,
+        call.record,
+        call.event.actor_id or call.actor.user_id,
+    )
+    return call.labels.display(text_locale(call.session, readers))
 
 
 def _prepare(

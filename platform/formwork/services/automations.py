@@ -36,7 +36,13 @@ from form_engine.conditions import (
 from form_engine.errors import FormEngineError
 from form_engine.messages import normalise_locale
 from formwork.automation import outbox
-from formwork.automation.context import build_context, catalog_for
+from formwork.automation.context import (
+    ChoiceLabels,
+    build_context,
+    catalog_for,
+    text_locale,
+    text_readers,
+)
 from formwork.automation.executors import submit_after_commit
 from formwork.db import utcnow
 from formwork.models import App, Automation, Event, Form, Record, Role, Run, Step
@@ -45,7 +51,7 @@ from formwork.services.condition_sql import compile_condition, json_value
 from formwork.services.errors import Conflict, Invalid, NotFound
 from formwork.services.form_runtime import FormRuntime, runtime_for
 from formwork.services.scope import Actor, scoped
-from workflow_engine.actions import plan_action, summarize
+from workflow_engine.actions import TEXT_ACTIONS, plan_action, summarize
 from workflow_engine.documents import check_automation, parse_automation, upgrade
 
 log = logging.getLogger(__name__)
@@ -483,7 +489,8 @@ def dry_run(
     now = utcnow().astimezone(actor.workspace.zone)
     trigger = document["trigger"]
     if trigger["type"] in RECORDLESS_TRIGGERS or not trigger.get("form"):
-        steps = _plan(session, parsed, None, trigger, now, actor, locale)
+        labels = ChoiceLabels(session, actor.workspace_id, None, trigger)
+        steps = _plan(session, parsed, None, trigger, now, actor, locale, labels)
         return DryRun(
             total=1,
             records=[DryRunRecord(None, "", None, steps)],
@@ -516,8 +523,10 @@ def dry_run(
         )
         result.notes.append(_render(note, locale))
     name_key = _name_key(selection.runtime)
+    # One for every record: the labels come from the form, read once.
+    labels = ChoiceLabels(session, actor.workspace_id, selection.form.id, trigger)
     for record in matched:
-        steps = _plan(session, parsed, record, trigger, now, actor, locale)
+        steps = _plan(session, parsed, record, trigger, now, actor, locale, labels)
         result.records.append(
             DryRunRecord(record.id, _record_title(record, name_key), record.form_id, steps)
         )
@@ -669,6 +678,7 @@ def _plan(
     now: datetime,
     actor: Actor,
     locale: str,
+    labels: ChoiceLabels,
 ) -> list[PlannedStep]:
     """Plan every action in order against the record's context (steps see no outputs)."""
     field_key = trigger.get("field")
@@ -684,8 +694,16 @@ def _plan(
     )
     steps = []
     for action in parsed.actions:
+        display = None
+        if action.type in TEXT_ACTIONS:
+            # The texts as their reader would get them: option labels in that person's
+            # language (the person who made the change is, here, the admin trying it).
+            readers = text_readers(
+                session, actor.workspace_id, action.type, action.config, record, actor.user_id
+            )
+            display = labels.display(text_locale(session, readers))
         try:
-            planned = plan_action(action, context, now=now)
+            planned = plan_action(action, context, now=now, display=display)
         except (FormEngineError, ValueError, TypeError, KeyError) as exc:
             message = exc.message_in(locale) if hasattr(exc, "message_in") else str(exc)
             steps.append(PlannedStep(action.id, action.type, "", {}, error=message))
