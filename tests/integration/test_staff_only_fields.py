@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from formwork import db
-from formwork.models import Form, PublicLink, Record
+from formwork.models import Form, PublicLink, Record, SurveyInvitation
 from formwork.services import apps, public_forms, records, surveys
 from formwork.services.errors import Invalid
 from formwork.services.scope import actor_for
@@ -412,6 +412,27 @@ def test_a_prefilled_required_staff_only_field_makes_a_storable_response(
     with crm.app.app_context():
         (record,) = db.session().scalars(select(Record).where(Record.form_id == form.id))
         assert record.data["priority"] == "high"
+
+
+def test_invitations_to_a_survey_with_a_required_staff_only_field_are_refused(
+    app: Flask, crm: Crm
+) -> None:
+    """No respondent could ever answer it: say so before anyone is invited."""
+    form = ticket_form(crm, priority=PRIORITY)
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        session = db.session()
+        with pytest.raises(Invalid) as refused:
+            surveys.invite(session, crm.actor(session), form.id, [crm.people["Ada Wang"]])
+        assert refused.value.field == "form_id" and "“优先级”" in str(refused.value.message)
+        assert session.scalar(select(SurveyInvitation)) is None
+    # A required customer link is fine: the invitation sets it.
+    doc = copy.deepcopy(SURVEY)
+    doc["required"].append("customer")
+    with app.app_context():
+        session = db.session()
+        linked = published_forms(session, crm.actor(session), {"linked": doc})["linked"]
+        result = surveys.invite(session, crm.actor(session), linked.id, [crm.people["Ada Wang"]])
+        assert len(result.sent) == 1
 
 
 # -- staff pages keep them -----------------------------------------------------------------

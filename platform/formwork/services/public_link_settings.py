@@ -210,7 +210,7 @@ def _answerable(runtime: FormRuntime, prefilled: list[str]) -> None:
     for key, schema, _kind in runtime.compiled.fields:
         if key not in required or key not in unseen or key in prefilled:
             continue
-        name = _field_label(schema, key)
+        name = field_label(schema, key)
         if key in internal and key in prefillable:
             message = _l(
                 "“%(field)s” is required and staff only, so respondents cannot fill it in: "
@@ -232,6 +232,6 @@ def _answerable(runtime: FormRuntime, prefilled: list[str]) -> None:
         raise Invalid(message, field="prefill")
 
 
-def _field_label(schema: Mapping[str, Any], key: str) -> LazyString:
+def field_label(schema: Mapping[str, Any], key: str) -> LazyString:
     """The field's label in the language the message is shown in."""
     return LazyString(lambda: label(schema, str(get_locale() or "en"), key))

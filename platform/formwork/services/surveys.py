@@ -29,6 +29,7 @@ from formwork.services import apps
 from formwork.services.errors import Invalid
 from formwork.services.form_runtime import FormRuntime, runtime_for
 from formwork.services.mailer import queue_email
+from formwork.services.public_link_settings import field_label, unseen_keys
 from formwork.services.scope import Actor, scoped
 from formwork.services.survey_answers import (
     InvitationPage,
@@ -125,6 +126,7 @@ def invite(
             ),
             field="form_id",
         )
+    _check_answerable(runtime, set(links.values()))
     now = now or utcnow()
     result = InviteResult()
     if idempotency_key is not None and session.scalar(
@@ -204,6 +206,23 @@ def invite(
     if commit:
         session.commit()
     return result
+
+
+def _check_answerable(runtime: FormRuntime, set_by_invitation: set[str]) -> None:
+    """Refuse a survey whose required field no respondent can fill in (staff only, or a
+    link other than the customer's, which the invitation sets): every answer would fail."""
+    required = set(runtime.document.get("required") or ())
+    unseen = unseen_keys(runtime)
+    for key, schema, _kind in runtime.compiled.fields:
+        if key in required and key in unseen and key not in set_by_invitation:
+            raise Invalid(
+                _l(
+                    "“%(field)s” is required but respondents cannot fill it in, so no answer "
+                    "could be stored: make it optional, or show it to respondents.",
+                    field=field_label(schema, key),
+                ),
+                field="form_id",
+            )
 
 
 def _check_days(expires_days: Any, remind_after_days: Any) -> None:
