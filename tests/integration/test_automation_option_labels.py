@@ -71,8 +71,14 @@ CONTACTS = {
     },
 }
 LABELLED_CUSTOMERS = copy.deepcopy(CUSTOMERS)
-LABELLED_CUSTOMERS["x-order"] += ["interests", "contacts"]
-LABELLED_CUSTOMERS["properties"].update({"interests": INTERESTS, "contacts": CONTACTS})
+LABELLED_CUSTOMERS["x-order"] += ["interests", "contacts", "newsletter"]
+LABELLED_CUSTOMERS["properties"].update(
+    {
+        "interests": INTERESTS,
+        "contacts": CONTACTS,
+        "newsletter": {"type": "boolean", "title": "Newsletter", "x-field": "checkbox"},
+    }
+)
 
 LABELLED_ORDERS = copy.deepcopy(ORDERS)
 LABELLED_ORDERS["x-order"].append("customer_level")
@@ -421,6 +427,8 @@ def test_choice_labels_leave_other_values_and_unknown_options_alone(crm: LabelCr
         show = labels.display("zh-CN")
         assert show(("record", "level"), "vip") == "贵宾"
         assert show(("record", "level"), "gone") == "gone"  # an option removed since
+        assert show(("record", "newsletter"), True) == "是"
+        assert labels.display("en")(("record", "newsletter"), False) == "No"
         assert show(("record", "name"), "vip") is None
         assert show(("record", "owner", "name"), "vip") is None
         assert show(("record", "id"), 3) is None

@@ -119,7 +119,8 @@ class ChoiceLabels:
     ``display(locale)`` is the workflow engine's ``Display`` hook: a placeholder that
     resolves to a select or multi-select value of the trigger form — directly, in a
     subform row, or copied by a lookup from the linked form — shows the option's label
-    (several joined with ", ", "、" in Chinese), as the record pages do. So do
+    (several joined with ", ", "、" in Chinese), as the record pages do; a yes/no box
+    shows Yes/No (是/否). So do
     ``trigger.from``/``trigger.to``: the trigger field's value, or a tier change's tier
     (the tier field's option label, else the scheme's tier name; churn statuses by name).
     Anything else keeps the default text. Schemas are read once, when first needed.
@@ -186,6 +187,8 @@ class ChoiceLabels:
         kind = schema.get("x-field")
         if kind == "lookup" and follow:
             return self._looked_up(schema, rest, value, locale)
+        if kind == "checkbox" and not rest and isinstance(value, bool):
+            return field_type("checkbox").format(value, locale, schema)  # Yes / 是
         if kind == "select" and not rest and isinstance(value, str):
             return field_type("select").format(value, locale, schema)
         if kind == "multiselect":
