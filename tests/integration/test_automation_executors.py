@@ -3,9 +3,11 @@ RabbitMQ (the brokers running on this machine)."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -112,3 +114,31 @@ def test_every_created_record_gets_its_run_and_each_step_once(crm: Crm) -> None:
         assert len(steps) == 80
         assert {step.status for step in steps} == {"succeeded"}
         assert {step.attempts for step in steps} == {1}
+
+
+def test_an_app_nobody_holds_is_freed_with_its_commit_hook(
+    database_url: str, tmp_path: Any
+) -> None:
+    """The executor's after-commit hook sits in SQLAlchemy's listener registry for the
+    app's sessionmaker: it must not keep the app alive (the test suite makes thousands
+    of apps; a process that makes apps must not grow without end)."""
+    from formwork import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SECRET_KEY": "test-freed-app",
+            "EXECUTOR": "inline",
+        }
+    )
+    with app.app_context():
+        session = db.session()
+        session.execute(select(func.count()).select_from(Task))
+        session.commit()  # the hook runs
+    app.extensions["formwork.engine"].dispose()
+    gone = weakref.ref(app)
+    del app, session
+    gc.collect()
+    assert gone() is None

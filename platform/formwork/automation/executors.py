@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 import uuid
+import weakref
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -214,7 +215,16 @@ def init_app(app: Flask) -> None:
 
 
 def _after_commit(executor: Executor) -> Any:
+    # SQLAlchemy keeps listeners in a registry keyed weakly by the sessionmaker's class
+    # but holding the listener strongly; a listener holding the executor (and so the app,
+    # its sessionmaker and that class) would keep every app ever made alive. A weak
+    # reference lets an app go when nothing else holds it (tests make thousands).
+    executor_ref = weakref.ref(executor)
+
     def hook(session: Session) -> None:
+        executor = executor_ref()
+        if executor is None:
+            return
         wake = session.info.pop(PENDING_KEY, False)
         runs = session.info.pop(SUBMIT_KEY, None)
         try:
