@@ -69,19 +69,25 @@ def insertion_rounds(
     A target that is no row of the file is left to :func:`convert_row` to report.
     """
     known = set(row_keys)
-    # A row linking to itself waits forever, so it is linked afterwards like a circle.
-    waiting = {i: {t for t in targets[i] if t in known} for i in range(len(row_keys))}
-    done: set[str] = set()
+    # Kahn's algorithm, a round at a time: linear in rows and links, however deep.
+    # A row linking to itself never gets ready, so it is linked afterwards like a circle.
+    waiting_for = [len({t for t in targets[i] if t in known}) for i in range(len(row_keys))]
+    dependents: dict[str, list[int]] = {}
+    for i, wanted in enumerate(targets):
+        for target in {t for t in wanted if t in known}:
+            dependents.setdefault(target, []).append(i)
     rounds: list[list[int]] = []
-    while waiting:
-        ready = [i for i, needs in waiting.items() if needs <= done]
-        if not ready:
-            break
+    ready = [i for i, count in enumerate(waiting_for) if count == 0]
+    while ready:
         rounds.append(ready)
+        following: list[int] = []
         for i in ready:
-            del waiting[i]
-            done.add(row_keys[i])
-    return rounds, sorted(waiting)
+            for j in dependents.pop(row_keys[i], []):
+                waiting_for[j] -= 1
+                if waiting_for[j] == 0:
+                    following.append(j)
+        ready = sorted(following)
+    return rounds, [i for i, count in enumerate(waiting_for) if count > 0]
 
 
 def shift_days(as_of: str, today: date) -> int:
