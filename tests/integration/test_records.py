@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from formwork import db
 from formwork.models import Record, RecordRevision, Role
-from formwork.services import records
+from formwork.services import computed, records
 from formwork.services.errors import NotFound, RecordInvalid, StaleRecord
 from tests.conftest import Factory
 from tests.integration.forms_fixtures import CUSTOMERS, ORDERS, actor, published_forms
@@ -90,6 +90,47 @@ def test_rollups_lookups_formulas_and_autonumbers_stay_current(crm) -> None:  # 
     )
     session.refresh(first)
     assert first.data["customer_phone"] == "13900139000"
+
+
+def test_only_records_that_read_what_changed_are_recomputed(
+    crm,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new order changes its customer's rollups, which no order looks up: the customer
+    is recomputed, its other orders are not (a customer with a thousand orders would
+    otherwise recompute them all at every sale). A new phone number is looked up: then
+    every order is."""
+    session, who, customers, orders = crm
+    customer = records.create_record(session, who, customers, {"name": "C", "phone": "13800138001"})
+    existing = [
+        records.create_record(session, who, orders, {"customer": str(customer.id), "amount": "5"})
+        for _ in range(3)
+    ]
+    recomputed: list[int] = []
+    real = computed.recompute
+
+    def spy(session_, record, *, depth=0):  # type: ignore[no-untyped-def]
+        recomputed.append(record.id)
+        return real(session_, record, depth=depth)
+
+    monkeypatch.setattr(computed, "recompute", spy)
+    records.create_record(session, who, orders, {"customer": str(customer.id), "amount": "7"})
+    assert recomputed == [customer.id]
+    session.refresh(customer)
+    assert customer.data["order_count"] == 4 and customer.data["total_spent"] == 22
+
+    recomputed.clear()
+    records.update_record(
+        session,
+        who,
+        customers,
+        customer.id,
+        {"name": "C", "phone": "13900139000"},
+        expected_version=customer.version,
+    )
+    assert set(recomputed) >= {order.id for order in existing}
+    session.refresh(existing[0])
+    assert existing[0].data["customer_phone"] == "13900139000"
 
 
 def test_links_to_other_workspaces_or_forms_are_refused(

@@ -205,26 +205,83 @@ def propagate(
     record: Record,
     *,
     before: Mapping[str, Any],
+    presence_changed: bool = False,
     depth: int = 0,
 ) -> None:
-    """Recompute records whose rollups count this one, or whose lookups read it."""
+    """Recompute the records whose computed fields read this one: those whose rollups
+    count it (through a link of this record) and those whose lookups copy one of its
+    fields (through a link to it).
+
+    Only where what they read changed: a rollup when the record came or went
+    (``presence_changed``: created, deleted, restored), its link moved, or the field it
+    sums changed; a lookup when the record came or went or the copied field changed.
+    So saving an order recomputes its customer, not every other order of that customer.
+    """
     if depth >= MAX_PROPAGATION_DEPTH:
         return
     session.flush()
+    changed = {key for key in {*before, *record.data} if before.get(key) != record.data.get(key)}
+    forms = _FormsByKey(session, runtime.workspace_id)
+    own_key = forms.key_of(runtime.form_id)
     affected: set[int] = set()
-    for key in runtime.links:
-        affected.update(_ids(before.get(key)))
-        affected.update(_ids(record.data.get(key)))
-    affected.update(
-        session.scalars(
-            select(RecordLink.source_id).where(
-                RecordLink.workspace_id == record.workspace_id, RecordLink.target_id == record.id
-            )
+    for link_key, target_form in runtime.links.items():
+        targets = {*_ids(before.get(link_key)), *_ids(record.data.get(link_key))}
+        target_runtime = forms.runtime(target_form) if targets else None
+        if target_runtime is not None and any(
+            rollup.source_form == own_key
+            and rollup.link == link_key
+            and (presence_changed or link_key in changed or rollup.of in changed)
+            for rollup in target_runtime.rollups.values()
+        ):
+            affected.update(targets)
+    readers = session.execute(
+        select(RecordLink.source_id, RecordLink.source_form_id, RecordLink.field_key).where(
+            RecordLink.workspace_id == record.workspace_id, RecordLink.target_id == record.id
         )
-    )
+    ).all()
+    for source_id, source_form_id, field_key in readers:
+        source_runtime = forms.runtime_by_id(source_form_id)
+        if source_runtime is not None and any(
+            lookup.link == field_key and (presence_changed or lookup.target_field in changed)
+            for lookup in source_runtime.lookups.values()
+        ):
+            affected.add(source_id)
     affected.discard(record.id)
+    if not affected:
+        return
     for other in session.scalars(select(Record).where(Record.id.in_(affected))):
         recompute(session, other, depth=depth + 1)
+
+
+class _FormsByKey:
+    """The published runtimes of a workspace's forms, by key or id, read once per call."""
+
+    def __init__(self, session: Session, workspace_id: int) -> None:
+        self._session = session
+        self._workspace_id = workspace_id
+        self._by_key: dict[str, FormRuntime | None] = {}
+        self._keys: dict[int, str] = {}
+
+    def key_of(self, form_id: int) -> str | None:
+        if form_id not in self._keys:
+            form = self._session.get(Form, form_id)
+            if form is None:
+                return None
+            self._keys[form_id] = form.key
+        return self._keys[form_id]
+
+    def runtime_by_id(self, form_id: int) -> FormRuntime | None:
+        key = self.key_of(form_id)
+        return None if key is None else self.runtime(key)
+
+    def runtime(self, key: str) -> FormRuntime | None:
+        if key not in self._by_key:
+            form = self._session.scalar(
+                select(Form).where(Form.workspace_id == self._workspace_id, Form.key == key)
+            )
+            published = form is not None and form.published_version is not None
+            self._by_key[key] = runtime_for(self._session, form) if published else None
+        return self._by_key[key]
 
 
 def recompute(session: Session, record: Record, *, depth: int = 0) -> bool:

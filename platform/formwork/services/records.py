@@ -182,7 +182,7 @@ def _create(
     )
     _flush_unique(session, runtime)
     _emit(session, actor, record, "created", before=None, source=event_source)
-    computed.propagate(session, runtime, record, before={})
+    computed.propagate(session, runtime, record, before={}, presence_changed=True)
     value_refresh.on_records_changed(
         session, record.workspace_id, form.id, [(record.id, None, record.data)]
     )
@@ -473,7 +473,7 @@ def _set_deleted(
     if not deleted:
         _flush_unique(session, runtime)
     _emit(session, actor, record, "deleted" if deleted else "restored", before=record.data)
-    computed.propagate(session, runtime, record, before=record.data)
+    computed.propagate(session, runtime, record, before=record.data, presence_changed=True)
     change = (record.id, record.data, None) if deleted else (record.id, None, record.data)
     value_refresh.on_records_changed(session, record.workspace_id, form.id, [change])
     if commit:
